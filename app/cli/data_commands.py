@@ -1,0 +1,55 @@
+"""``flask init-db`` and ``flask seed-demo``."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from ..seeding import SeedRefused, seed_demo
+
+
+@click.command('init-db')
+@click.option('--drop', is_flag=True, help='Drop every Flowdesk table first (loses all data).')
+@with_appcontext
+def init_db_command(drop: bool) -> None:
+    """Create the tables directly from the models (development only; use `flask db upgrade`
+    everywhere else)."""
+    from ..extensions import db
+    if current_app.config['NAME'] not in ('development', 'testing'):
+        raise click.ClickException(
+            f'init-db is for development only; the {current_app.config["NAME"]} databases are '
+            'built with `flask db upgrade` (or the script from `flask db upgrade --sql`).')
+    if drop:
+        db.drop_all()
+    db.create_all()
+    click.echo('Created the Flowdesk tables in both databases.')
+
+
+@click.command('seed-demo')
+@click.option('--responses', default=50_000, show_default=True, type=click.IntRange(0),
+              help='How many responses to generate.')
+@click.option('--flows', default=40, show_default=True, type=click.IntRange(1, 5000),
+              help='How many flows to generate.')
+@click.option('--seed', default=7, show_default=True, help='Random seed (same seed, same data).')
+@click.option('--until', type=click.DateTime(), default=None,
+              help='Newest response time, UTC (default: the end of the current hour).')
+@click.option('--force', is_flag=True,
+              help='Replace flows and responses even when they hold data loaded by admins.')
+@with_appcontext
+def seed_demo_command(responses: int, flows: int, seed: int, until: datetime | None,
+                      force: bool) -> None:
+    """Fill the ops database with demo flows and responses (replaces any earlier demo data)."""
+    if current_app.config['NAME'] == 'production':
+        raise click.ClickException('seed-demo never runs against production.')
+    try:
+        with click.progressbar(length=responses, label='Writing demo responses',
+                               show_pos=True) as bar:
+            summary = seed_demo(flows=flows, responses=responses, seed=seed, until=until,
+                                force=force, progress=bar.update)
+    except SeedRefused as refusal:
+        raise click.ClickException(str(refusal)) from None
+    click.echo(f'Seeded {summary.flows:,} flows and {summary.responses:,} responses '
+               f'from {summary.first:%Y-%m-%d %H:%M} to {summary.last:%Y-%m-%d %H:%M} UTC '
+               f'in {summary.seconds:.1f} s.')

@@ -1,0 +1,7 @@
+"""Models of both binds. App bind (default): users and audit log. Ops bind: flows, responses,
+load batches. Models name only the symbolic schemas ``app`` and ``ops``; config translates them."""
+from .app_models import AuditEvent, User, ROLE_ADMIN, ROLE_VIEWER, ROLES
+from .ops_models import Flow, LoadBatch, LoadError, Response
+
+__all__ = ['AuditEvent', 'User', 'ROLE_ADMIN', 'ROLE_VIEWER', 'ROLES',
+           'Flow', 'LoadBatch', 'LoadError', 'Response']

@@ -1,0 +1,135 @@
+"""Ops-bind models: the integration flows, their responses and the load batches that wrote them.
+
+Business keys are the primary keys (``flow_code``, ``response_id``) and are never generated
+by the database: ``autoincrement=False`` keeps SQL Server from making them IDENTITY columns.
+Every loaded row carries ``batch_id``, the load batch that last wrote it.
+"""
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, Unicode
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from config import OPS_SCHEMA_KEY
+from ..extensions import db
+from .app_models import utcnow
+from .types import UtcDateTime, table_args
+
+FLOW_TYPES = ('API', 'FILE', 'QUEUE', 'BATCH', 'DB')
+STATUSES = ('OK', 'WARN', 'ERROR')
+
+
+class Flow(db.Model):
+    __bind_key__ = 'ops'
+    __tablename__ = 'flows'
+    __table_args__ = table_args(
+        OPS_SCHEMA_KEY,
+        Index('ix_flows_owner_team', 'owner_team'),
+        Index('ix_flows_source_system', 'source_system'),
+    )
+
+    flow_code: Mapped[str] = mapped_column(Unicode(32), primary_key=True, autoincrement=False)
+    name: Mapped[str] = mapped_column(Unicode(200), nullable=False)
+    flow_type: Mapped[str] = mapped_column(Unicode(8), nullable=False)
+    source_system: Mapped[str] = mapped_column(Unicode(100), nullable=False)
+    target_system: Mapped[str] = mapped_column(Unicode(100), nullable=False)
+    owner_team: Mapped[str | None] = mapped_column(Unicode(100))
+    owner_email: Mapped[str | None] = mapped_column(Unicode(254))
+    schedule: Mapped[str | None] = mapped_column(Unicode(100))
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    description: Mapped[str | None] = mapped_column(Unicode(4000))
+    batch_id: Mapped[int | None] = mapped_column(Integer)
+
+    def __repr__(self) -> str:
+        return f'<Flow {self.flow_code}>'
+
+
+class Response(db.Model):
+    __bind_key__ = 'ops'
+    __tablename__ = 'responses'
+    __table_args__ = table_args(
+        OPS_SCHEMA_KEY,
+        # Keyset pagination by time needs a unique, stable order: (responded_at, response_id).
+        Index('ix_responses_responded_at', 'responded_at', 'response_id'),
+        Index('ix_responses_flow_time', 'flow_code', 'responded_at', 'response_id'),
+        Index('ix_responses_status_time', 'status', 'responded_at', 'response_id'),
+        Index('ix_responses_batch_id', 'batch_id'),
+    )
+
+    response_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    flow_code: Mapped[str] = mapped_column(
+        Unicode(32), ForeignKey(f'{OPS_SCHEMA_KEY}.flows.flow_code'), nullable=False)
+    responded_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    status: Mapped[str] = mapped_column(Unicode(8), nullable=False)
+    result_code: Mapped[int | None] = mapped_column(Integer)
+    duration_ms: Mapped[int | None] = mapped_column(Integer)
+    error_reason: Mapped[str | None] = mapped_column(Unicode(4000))
+    payload_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    batch_id: Mapped[int | None] = mapped_column(Integer)
+
+    flow = relationship(Flow, lazy='joined', viewonly=True)
+
+    def __repr__(self) -> str:
+        return f'<Response {self.response_id} {self.flow_code} {self.status}>'
+
+
+class LoadBatch(db.Model):
+    """One load (or dry run, or undo) of a dataset: the history admins browse."""
+    __bind_key__ = 'ops'
+    __tablename__ = 'load_batches'
+    __table_args__ = table_args(
+        OPS_SCHEMA_KEY,
+        Index('ix_load_batches_dataset_started', 'dataset', 'started_at'),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dataset: Mapped[str] = mapped_column(Unicode(32), nullable=False)
+    mode: Mapped[str] = mapped_column(Unicode(16), nullable=False)
+    dry_run: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    file_name: Mapped[str | None] = mapped_column(Unicode(260))
+    file_size: Mapped[int | None] = mapped_column(BigInteger)
+    sha256: Mapped[str | None] = mapped_column(Unicode(64))
+    loaded_by: Mapped[str] = mapped_column(Unicode(256), nullable=False)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    #: running, succeeded, failed, interrupted, undone
+    status: Mapped[str] = mapped_column(Unicode(16), nullable=False, default='running')
+    rows_read: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    inserted: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    updated: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    unchanged: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    deleted: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    error_count: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    message: Mapped[str | None] = mapped_column(Unicode(4000))
+    #: For an undo batch: the batch it undid.
+    undo_of: Mapped[int | None] = mapped_column(Integer)
+    undone_by: Mapped[int | None] = mapped_column(Integer)
+
+    errors = relationship('LoadError', lazy='dynamic', order_by='LoadError.id',
+                          cascade='all, delete-orphan')
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()
+
+    def __repr__(self) -> str:
+        return f'<LoadBatch {self.id} {self.dataset} {self.mode} {self.status}>'
+
+
+class LoadError(db.Model):
+    """One problem found in a file: where (line, column), what (value) and why (message)."""
+    __bind_key__ = 'ops'
+    __tablename__ = 'load_errors'
+    __table_args__ = table_args(
+        OPS_SCHEMA_KEY,
+        Index('ix_load_errors_batch_id', 'batch_id', 'id'),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    batch_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey(f'{OPS_SCHEMA_KEY}.load_batches.id', ondelete='CASCADE'), nullable=False)
+    line: Mapped[int | None] = mapped_column(BigInteger)
+    column: Mapped[str | None] = mapped_column(Unicode(128))
+    value: Mapped[str | None] = mapped_column(Unicode(200))
+    message: Mapped[str] = mapped_column(Unicode(1000), nullable=False)

@@ -1,0 +1,27 @@
+"""Column types that stay correct on SQL Server as well as on SQLite and PostgreSQL.
+
+- Text is always ``Unicode``/``UnicodeText``: plain ``String`` becomes VARCHAR on SQL Server and
+  mangles non-Latin text.
+- Timestamps are ``DATETIME2`` on SQL Server (plain DATETIME rounds to 3 ms steps). Every stored
+  timestamp is naive UTC.
+"""
+from sqlalchemy import BigInteger, DateTime, Integer, UnicodeText
+from sqlalchemy.dialects import mssql, postgresql, sqlite
+
+#: Unlimited text: NVARCHAR(max) on SQL Server (UnicodeText would be the deprecated NTEXT there).
+LongText = UnicodeText().with_variant(mssql.NVARCHAR(), 'mssql')
+
+UtcDateTime = DateTime().with_variant(mssql.DATETIME2(precision=6), 'mssql')
+
+#: SQLite only auto-increments ``INTEGER PRIMARY KEY``; BIGINT keys stay BIGINT elsewhere.
+BigId = BigInteger().with_variant(Integer(), 'sqlite')
+
+
+
+def table_args(schema_key: str, *items):
+    """``__table_args__`` for a Flowdesk table: the symbolic schema, and quoted identifiers so
+    that SQL Server scripts read ``[ops].[responses]`` whatever the names are."""
+    return (*items, {'schema': schema_key, 'quote': True, 'quote_schema': True})
+
+
+__all__ = ['UtcDateTime', 'BigId', 'LongText', 'table_args', 'mssql', 'postgresql', 'sqlite']

@@ -1,0 +1,73 @@
+"""What every template can use: the signed-in user, the environment badge, number and time
+formatting in the stated display time zone."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+from flask import current_app, g
+
+
+def display_zone() -> ZoneInfo:
+    return ZoneInfo(current_app.config.get('DISPLAY_TIMEZONE') or 'UTC')
+
+
+def format_datetime(value: datetime | None, fmt: str = '%Y-%m-%d %H:%M:%S') -> str:
+    """A stored (naive UTC) timestamp shown in the display time zone."""
+    if value is None:
+        return ''
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(display_zone()).strftime(fmt)
+
+
+def format_number(value) -> str:
+    if value is None:
+        return ''
+    if isinstance(value, float):
+        return f'{value:,.1f}'
+    return f'{value:,}'
+
+
+def format_percent(value: float | None, digits: int = 1) -> str:
+    if value is None:
+        return '–'
+    return f'{value * 100:.{digits}f} %'
+
+
+#: The navigation bar: (endpoint, label). Entries whose blueprint is not registered are left out.
+MAIN_NAV = [
+    ('main.index', 'Dashboard'),
+    ('main.responses', 'Responses'),
+    ('main.flows', 'Flows'),
+]
+ADMIN_NAV = [
+    ('admin.upload', 'Load data'),
+    ('admin.batches', 'Load history'),
+    ('admin.users', 'Users'),
+    ('admin.audit_log', 'Audit log'),
+]
+
+
+def available(entries):
+    views = current_app.view_functions
+    return [(endpoint, label) for endpoint, label in entries if endpoint in views]
+
+
+def inject_globals():
+    user = g.get('user')
+    return {
+        'main_nav': available(MAIN_NAV),
+        'admin_nav': available(ADMIN_NAV) if user is not None and user.is_admin else [],
+        'current_user': user,
+        'env_badge': current_app.config.get('ENV_BADGE'),
+        'flowdesk_version': current_app.config.get('FLOWDESK_VERSION'),
+        'display_timezone': current_app.config.get('DISPLAY_TIMEZONE') or 'UTC',
+    }
+
+
+def init_app(app) -> None:
+    app.context_processor(inject_globals)
+    app.add_template_filter(format_datetime, 'datetime')
+    app.add_template_filter(format_number, 'number')
+    app.add_template_filter(format_percent, 'percent')

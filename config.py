@@ -1,0 +1,333 @@
+"""Flowdesk configuration: one class per environment, read from the process environment.
+
+``create_app(name)`` instantiates ``config[name]`` so that every setting is read from the
+environment at start-up (not at import), which lets tests and tools build apps with different
+settings in one process.
+
+Databases: the default bind is the app's own database (users, audit log); the ``ops`` bind holds
+the operational data (flows, responses, load batches). Each bind has a schema name from config
+that models never hard-code: models use the symbolic schemas ``app`` and ``ops`` and each engine
+translates them with ``schema_translate_map``.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import quote_plus
+
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.sql.elements import quoted_name
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = BASE_DIR / 'instance'
+
+#: Secret keys that ship with the code: production refuses to start with any of them.
+KNOWN_DEFAULT_SECRET_KEYS = frozenset({
+    '', 'dev', 'development', 'secret', 'changeme', 'change-me',
+    'flowdesk-development-secret-not-for-production',
+})
+DEV_SECRET_KEY = 'flowdesk-development-secret-not-for-production'
+DEFAULT_ODBC_DRIVER = 'ODBC Driver 18 for SQL Server'
+
+#: Symbolic schema names used by the models; config maps them to real ones.
+APP_SCHEMA_KEY = 'app'
+OPS_SCHEMA_KEY = 'ops'
+
+TRUE_WORDS = {'1', 'true', 'yes', 'on', 'y'}
+FALSE_WORDS = {'0', 'false', 'no', 'off', 'n', ''}
+
+
+def env_flag(environ, name: str, default: bool = False) -> bool:
+    """Read a yes/no setting; an unrecognised word is an error rather than a silent default."""
+    raw = environ.get(name)
+    if raw is None:
+        return default
+    word = raw.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise ValueError(f'{name}={raw!r} is not a yes/no value (use 1/0, true/false, yes/no, on/off)')
+
+
+def env_int(environ, name: str, default: int) -> int:
+    raw = environ.get(name)
+    if raw is None or raw.strip() == '':
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValueError(f'{name}={raw!r} is not a whole number') from None
+
+
+def odbc_value(value: str) -> str:
+    """Quote a value for an ODBC connection string when it holds characters ODBC treats specially."""
+    if value and not any(ch in value for ch in ';{}=') and value == value.strip():
+        return value
+    return '{' + value.replace('}', '}}') + '}'
+
+
+def mssql_url(server: str, database: str, *, driver: str = DEFAULT_ODBC_DRIVER,
+              trusted: bool = True, username: str | None = None, password: str | None = None,
+              encrypt: bool = True, trust_server_certificate: bool = False) -> URL:
+    """Build an ``mssql+pyodbc`` URL carrying a complete ODBC connection string.
+
+    ``trusted`` uses Windows Integrated Security: under IIS that is the app pool identity.
+    Otherwise ``username``/``password`` (SQL Server authentication) are required.
+    """
+    if not server or not database:
+        raise ValueError('a SQL Server URL needs both a server and a database name')
+    parts = [
+        ('DRIVER', driver or DEFAULT_ODBC_DRIVER),
+        ('SERVER', server),
+        ('DATABASE', database),
+    ]
+    if trusted:
+        parts.append(('Trusted_Connection', 'yes'))
+    else:
+        if not username:
+            raise ValueError('SQL Server authentication needs a user name '
+                             '(or set MSSQL_TRUSTED_CONNECTION=yes to use Windows authentication)')
+        parts += [('UID', username), ('PWD', password or '')]
+    parts += [
+        ('Encrypt', 'yes' if encrypt else 'no'),
+        ('TrustServerCertificate', 'yes' if trust_server_certificate else 'no'),
+    ]
+    odbc = ';'.join(f'{key}={odbc_value(value)}' for key, value in parts)
+    return URL.create('mssql+pyodbc', query={'odbc_connect': odbc})
+
+
+def odbc_connect_parts(url) -> dict[str, str]:
+    """Parse the ``odbc_connect`` string of a SQL Server URL back into its parts (for checks)."""
+    odbc = make_url(url).query['odbc_connect']
+    parts, key, value, i = {}, '', '', 0
+    while i < len(odbc):
+        eq = odbc.index('=', i)
+        key = odbc[i:eq]
+        i = eq + 1
+        if i < len(odbc) and odbc[i] == '{':
+            value, i = '', i + 1
+            while True:
+                if odbc[i] == '}':
+                    if i + 1 < len(odbc) and odbc[i + 1] == '}':
+                        value += '}'
+                        i += 2
+                        continue
+                    i += 1
+                    break
+                value += odbc[i]
+                i += 1
+        else:
+            end = odbc.find(';', i)
+            end = len(odbc) if end < 0 else end
+            value, i = odbc[i:end], end
+        parts[key] = value
+        if i < len(odbc) and odbc[i] == ';':
+            i += 1
+    return parts
+
+
+def sqlite_url(path: Path) -> str:
+    return 'sqlite:///' + path.as_posix()
+
+
+def is_sqlite(url) -> bool:
+    return make_url(str(url) if isinstance(url, URL) else url).get_backend_name() == 'sqlite'
+
+
+def engine_options(url, schema_key: str, schema: str | None) -> dict:
+    """Engine options for one bind: schema translation, plus bulk-load settings per dialect."""
+    url_obj = make_url(url)
+    options: dict = {
+        # Real schema names are always quoted: [ops].[responses] on SQL Server.
+        'execution_options': {'schema_translate_map': {
+            schema_key: quoted_name(schema, quote=True) if schema else None}},
+        'pool_pre_ping': True,
+    }
+    backend = url_obj.get_backend_name()
+    if backend == 'mssql':
+        options['fast_executemany'] = True
+    if backend == 'sqlite':
+        # One writer at a time; readers wait for it instead of failing at once.
+        options['connect_args'] = {'timeout': 30}
+        options.pop('pool_pre_ping')
+    return options
+
+
+class Config:
+    """Settings shared by every environment. Values come from the environment variables
+    named in README.md ("Configuration")."""
+
+    NAME = 'base'
+    DEBUG = False
+    TESTING = False
+    ENV_BADGE: str | None = None
+
+    def __init__(self, environ=None):
+        env = os.environ if environ is None else environ
+        self.SECRET_KEY = env.get('SECRET_KEY', DEV_SECRET_KEY)
+        self.FLOWDESK_VERSION = env.get('FLOWDESK_VERSION') or _read_version()
+        self.INSTANCE_PATH = Path(env.get('FLOWDESK_INSTANCE_PATH') or INSTANCE_DIR)
+
+        # Schemas: empty means "no schema" (SQLite, or the login's default schema).
+        self.APP_SCHEMA = env.get('APP_SCHEMA') or None
+        self.OPS_SCHEMA = env.get('OPS_SCHEMA') or None
+
+        # SQL Server parts; a whole URL in DATABASE_URL / OPS_DATABASE_URL wins over parts.
+        self.MSSQL_SERVER = env.get('MSSQL_SERVER', '')
+        self.MSSQL_DATABASE = env.get('MSSQL_DATABASE', '')
+        self.MSSQL_OPS_DATABASE = env.get('MSSQL_OPS_DATABASE', '') or self.MSSQL_DATABASE
+        self.MSSQL_DRIVER = env.get('MSSQL_DRIVER') or DEFAULT_ODBC_DRIVER
+        self.MSSQL_TRUSTED_CONNECTION = env_flag(env, 'MSSQL_TRUSTED_CONNECTION', True)
+        self.MSSQL_USERNAME = env.get('MSSQL_USERNAME', '')
+        self.MSSQL_PASSWORD = env.get('MSSQL_PASSWORD', '')
+        self.MSSQL_ENCRYPT = env_flag(env, 'MSSQL_ENCRYPT', True)
+        self.MSSQL_TRUST_SERVER_CERTIFICATE = env_flag(env, 'MSSQL_TRUST_SERVER_CERTIFICATE', False)
+
+        app_url = env.get('DATABASE_URL') or self._mssql_url(self.MSSQL_DATABASE) \
+            or self.default_database_url('app')
+        ops_url = env.get('OPS_DATABASE_URL') or self._mssql_url(self.MSSQL_OPS_DATABASE) \
+            or self.default_database_url('ops')
+        self.SQLALCHEMY_DATABASE_URI = app_url
+        self.SQLALCHEMY_ENGINE_OPTIONS = engine_options(app_url, APP_SCHEMA_KEY, self.APP_SCHEMA)
+        self.SQLALCHEMY_BINDS = {
+            'ops': {'url': ops_url, **engine_options(ops_url, OPS_SCHEMA_KEY, self.OPS_SCHEMA)},
+        }
+        self.SQLALCHEMY_TRACK_MODIFICATIONS = False
+
+        # Identity (Windows Authentication through IIS; see README "Identity").
+        self.FLOWDESK_ADMINS = [login.strip() for login in env.get('FLOWDESK_ADMINS', '').split(',')
+                                if login.strip()]
+        self.FLOWDESK_DEFAULT_DOMAIN = env.get('FLOWDESK_DEFAULT_DOMAIN', 'CORP')
+        self.FLOWDESK_DOMAIN_MAP = _parse_domain_map(env.get('FLOWDESK_DOMAIN_MAP', ''))
+        self.FLOWDESK_DEV_USER = env.get('FLOWDESK_DEV_USER', '')
+        self.FLOWDESK_ALLOW_TEST_LOGIN = env_flag(env, 'FLOWDESK_ALLOW_TEST_LOGIN', False)
+
+        # Data and loads.
+        self.DATA_TIMEZONE = env.get('DATA_TIMEZONE', 'UTC')
+        self.DISPLAY_TIMEZONE = env.get('DISPLAY_TIMEZONE', 'UTC')
+        self.MAX_CONTENT_LENGTH = env_int(env, 'MAX_UPLOAD_MB', 200) * 1024 * 1024
+        self.UPLOAD_FOLDER = Path(env.get('UPLOAD_FOLDER') or (self.INSTANCE_PATH / 'uploads'))
+        self.UPLOAD_RETENTION_HOURS = env_int(env, 'UPLOAD_RETENTION_HOURS', 24)
+        self.EXPORT_XLSX_MAX_ROWS = env_int(env, 'EXPORT_XLSX_MAX_ROWS', 100_000)
+
+        # Logging: production writes a rotating file because wfastcgi swallows stderr.
+        self.LOG_LEVEL = env.get('LOG_LEVEL', 'INFO').upper()
+        self.LOG_FILE = env.get('LOG_FILE') or ''
+
+        # Sessions and forms.
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = 'Lax'
+        self.SESSION_COOKIE_SECURE = False
+        self.WTF_CSRF_ENABLED = True
+        self.WTF_CSRF_TIME_LIMIT = None  # tied to the session cookie instead of a clock
+        self.BOOTSTRAP_SERVE_LOCAL = True
+
+    # -- helpers -------------------------------------------------------------------------
+    def _mssql_url(self, database: str):
+        if not self.MSSQL_SERVER:
+            return None
+        return mssql_url(self.MSSQL_SERVER, database, driver=self.MSSQL_DRIVER,
+                         trusted=self.MSSQL_TRUSTED_CONNECTION, username=self.MSSQL_USERNAME,
+                         password=self.MSSQL_PASSWORD, encrypt=self.MSSQL_ENCRYPT,
+                         trust_server_certificate=self.MSSQL_TRUST_SERVER_CERTIFICATE
+                         ).render_as_string(hide_password=False)
+
+    def default_database_url(self, bind: str) -> str:
+        return sqlite_url(self.INSTANCE_PATH / f'{bind}.db')
+
+    def problems(self) -> list[str]:
+        """Settings that make this configuration unsafe to start; empty when all is well."""
+        return []
+
+
+def _read_version() -> str:
+    try:
+        return (BASE_DIR / 'VERSION').read_text(encoding='utf-8').strip()
+    except OSError:
+        return '0.0.0'
+
+
+def _parse_domain_map(raw: str) -> dict[str, str]:
+    """``corp.example=CORP,emea.corp.example=EMEA`` → {'corp.example': 'CORP', ...}."""
+    mapping = {}
+    for item in raw.split(','):
+        if not item.strip():
+            continue
+        if '=' not in item:
+            raise ValueError(f'FLOWDESK_DOMAIN_MAP item {item!r} must look like dns.domain=NETBIOS')
+        dns, netbios = item.split('=', 1)
+        mapping[dns.strip().lower()] = netbios.strip().upper()
+    return mapping
+
+
+class DevelopmentConfig(Config):
+    NAME = 'development'
+    DEBUG = True
+    ENV_BADGE = 'DEV'
+
+    def __init__(self, environ=None):
+        super().__init__(environ)
+        env = os.environ if environ is None else environ
+        self.LOG_LEVEL = env.get('LOG_LEVEL', 'DEBUG').upper()
+        if not self.FLOWDESK_DEV_USER and 'FLOWDESK_DEV_USER' not in env:
+            self.FLOWDESK_DEV_USER = 'CORP\\developer'
+        if 'FLOWDESK_ADMINS' not in env:
+            self.FLOWDESK_ADMINS = ['CORP\\developer']
+
+
+class TestingConfig(Config):
+    NAME = 'testing'
+    TESTING = True
+    ENV_BADGE = 'TEST'
+
+    def __init__(self, environ=None):
+        super().__init__(environ)
+        env = os.environ if environ is None else environ
+        self.WTF_CSRF_ENABLED = env_flag(env, 'WTF_CSRF_ENABLED', False)
+        self.LOG_LEVEL = env.get('LOG_LEVEL', 'WARNING').upper()
+
+
+class UATConfig(Config):
+    NAME = 'uat'
+    ENV_BADGE = 'UAT'
+
+
+class ProductionConfig(Config):
+    NAME = 'production'
+
+    def __init__(self, environ=None):
+        super().__init__(environ)
+        env = os.environ if environ is None else environ
+        self.SECRET_KEY = env.get('SECRET_KEY', '')
+        self.SESSION_COOKIE_SECURE = env_flag(env, 'SESSION_COOKIE_SECURE', True)
+        self.LOG_FILE = env.get('LOG_FILE') or str(self.INSTANCE_PATH / 'logs' / 'flowdesk.log')
+
+    def problems(self) -> list[str]:
+        found = []
+        if self.SECRET_KEY.strip().lower() in KNOWN_DEFAULT_SECRET_KEYS or len(self.SECRET_KEY) < 16:
+            found.append('SECRET_KEY is missing, a known default or shorter than 16 characters: '
+                         'set it to a long random value in the environment (web.config appSettings '
+                         'or the app pool environment)')
+        for setting, url in (('DATABASE_URL', self.SQLALCHEMY_DATABASE_URI),
+                             ('OPS_DATABASE_URL', self.SQLALCHEMY_BINDS['ops']['url'])):
+            if is_sqlite(url):
+                found.append(f'{setting} points at SQLite ({make_url(url).database}): production '
+                             'needs SQL Server; set {0} or MSSQL_SERVER and MSSQL_DATABASE'
+                             .format(setting))
+        if self.FLOWDESK_DEV_USER:
+            found.append('FLOWDESK_DEV_USER is set: a stand-in identity is for development and '
+                         'UAT only; production takes the user from Windows Authentication')
+        if self.FLOWDESK_ALLOW_TEST_LOGIN:
+            found.append('FLOWDESK_ALLOW_TEST_LOGIN is on: the "sign in as" page is for '
+                         'development and UAT only')
+        return found
+
+
+config = {
+    'development': DevelopmentConfig,
+    'testing': TestingConfig,
+    'uat': UATConfig,
+    'production': ProductionConfig,
+    'default': DevelopmentConfig,
+}

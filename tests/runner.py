@@ -1,0 +1,51 @@
+"""The test runner behind ``flask test``: unittest discovery with a closing summary line
+``N passed, N failed, N skipped`` (errors and unexpected successes count as failed)."""
+from __future__ import annotations
+
+import sys
+import time
+import unittest
+from pathlib import Path
+
+TESTS_DIR = Path(__file__).resolve().parent
+ROOT_DIR = TESTS_DIR.parent
+
+
+class CountingResult(unittest.TextTestResult):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.passed = 0
+
+    def addSuccess(self, test):
+        super().addSuccess(test)
+        self.passed += 1
+
+    def addExpectedFailure(self, test, err):
+        super().addExpectedFailure(test, err)
+        self.passed += 1
+
+    def addSubTest(self, test, subtest, outcome):
+        super().addSubTest(test, subtest, outcome)
+
+
+def build_suite(names: list[str], pattern: str) -> unittest.TestSuite:
+    loader = unittest.TestLoader()
+    if names:
+        return loader.loadTestsFromNames(names)
+    return loader.discover(str(TESTS_DIR), pattern=pattern, top_level_dir=str(ROOT_DIR))
+
+
+def run_tests(names: list[str] | None = None, pattern: str = 'test*.py', verbosity: int = 1,
+              failfast: bool = False) -> bool:
+    if str(ROOT_DIR) not in sys.path:
+        sys.path.insert(0, str(ROOT_DIR))
+    suite = build_suite(names or [], pattern)
+    runner = unittest.TextTestRunner(stream=sys.stdout, verbosity=verbosity, failfast=failfast,
+                                     resultclass=CountingResult, buffer=False)
+    started = time.perf_counter()
+    result = runner.run(suite)
+    failed = len(result.failures) + len(result.errors) + len(result.unexpectedSuccesses)
+    skipped = len(result.skipped)
+    print(f'Ran in {time.perf_counter() - started:.1f} s', flush=True)
+    print(f'{result.passed} passed, {failed} failed, {skipped} skipped', flush=True)
+    return failed == 0 and result.testsRun > 0
