@@ -70,6 +70,9 @@ def create_app(config_name: str | None = None, environ=None, **overrides) -> Fla
     from . import templating
     templating.init_app(app)
 
+    from . import security
+    security.init_app(app)
+
     from .cli import register_commands
     register_commands(app)
 

@@ -13,7 +13,8 @@ from sqlalchemy import delete, func, insert, select
 
 from .demo_data import RESPONSE_COLUMNS, default_until, iter_responses, make_flows
 from .extensions import db
-from .models import Flow, LoadBatch, LoadError, Response
+from .models import Flow, LoadBatch, LoadError, Response, ResponseDaily
+from .summary import refresh_daily
 from .models.app_models import utcnow
 
 SEED_USER = 'flowdesk seed-demo'
@@ -47,7 +48,7 @@ def seed_demo(flows: int = 40, responses: int = 50_000, seed: int = 7,
         if admin_batches and not force:
             raise SeedRefused(f'The ops database holds {admin_batches:,} load batches made by '
                               'people, not by seed-demo. Use --force to replace their data.')
-        for model in (Response, Flow, LoadError, LoadBatch):
+        for model in (ResponseDaily, Response, Flow, LoadError, LoadBatch):
             connection.execute(delete(model))
         batch_id = connection.execute(
             insert(LoadBatch).values(
@@ -67,6 +68,7 @@ def seed_demo(flows: int = 40, responses: int = 50_000, seed: int = 7,
             connection.execute(insert(Response), chunk)
             if progress:
                 progress(len(chunk))
+        refresh_daily(connection)
         connection.execute(
             LoadBatch.__table__.update().where(LoadBatch.id == batch_id).values(
                 status='succeeded', finished_at=utcnow(), rows_read=responses + flows,

@@ -1,7 +1,8 @@
 """Models of both binds. App bind (default): users and audit log. Ops bind: flows, responses,
 load batches. Models name only the symbolic schemas ``app`` and ``ops``; config translates them."""
 from .app_models import AuditEvent, User, ROLE_ADMIN, ROLE_VIEWER, ROLES
-from .ops_models import Flow, LoadBatch, LoadError, Response
+from .ops_models import FLOW_TYPES, STATUSES, Flow, LoadBatch, LoadError, Response, ResponseDaily
 
 __all__ = ['AuditEvent', 'User', 'ROLE_ADMIN', 'ROLE_VIEWER', 'ROLES',
-           'Flow', 'LoadBatch', 'LoadError', 'Response']
+           'FLOW_TYPES', 'STATUSES', 'Flow', 'LoadBatch', 'LoadError', 'Response',
+           'ResponseDaily']

@@ -4,9 +4,9 @@ Business keys are the primary keys (``flow_code``, ``response_id``) and are neve
 by the database: ``autoincrement=False`` keeps SQL Server from making them IDENTITY columns.
 Every loaded row carries ``batch_id``, the load batch that last wrote it.
 """
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, Unicode
+from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, Unicode
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from config import OPS_SCHEMA_KEY
@@ -133,3 +133,21 @@ class LoadError(db.Model):
     column: Mapped[str | None] = mapped_column(Unicode(128))
     value: Mapped[str | None] = mapped_column(Unicode(200))
     message: Mapped[str] = mapped_column(Unicode(1000), nullable=False)
+
+
+class ResponseDaily(db.Model):
+    """Responses per UTC day, flow and status: what the dashboard and flow charts read instead
+    of scanning millions of responses. Kept in step by every load, undo and seed
+    (``app.summary.refresh_daily``) inside the same transaction as the rows."""
+    __bind_key__ = 'ops'
+    __tablename__ = 'response_daily'
+    __table_args__ = table_args(
+        OPS_SCHEMA_KEY,
+        Index('ix_response_daily_flow_day', 'flow_code', 'day'),
+    )
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    flow_code: Mapped[str] = mapped_column(Unicode(32), primary_key=True)
+    status: Mapped[str] = mapped_column(Unicode(8), primary_key=True)
+    responses: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    duration_ms_sum: Mapped[int | None] = mapped_column(BigInteger)

@@ -1,5 +1,5 @@
 """Initial tables of both databases: users and audit log (app); flows, responses and load
-batches (ops)
+batches, daily summary (ops)
 
 Revision ID: 0001
 Revises: 
@@ -147,9 +147,22 @@ def upgrade_ops():
     op.create_index('ix_responses_status_time', table('responses'), ['status', 'responded_at', 'response_id'], unique=False, schema=schema)
 
 
+    op.create_table(table('response_daily'),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('flow_code', sa.Unicode(length=32), nullable=False),
+    sa.Column('status', sa.Unicode(length=8), nullable=False),
+    sa.Column('responses', sa.BigInteger(), nullable=False),
+    sa.Column('duration_ms_sum', sa.BigInteger(), nullable=True),
+    sa.PrimaryKeyConstraint('day', 'flow_code', 'status', name=op.f('pk_response_daily')),
+    schema=schema,
+    )
+    op.create_index('ix_response_daily_flow_day', table('response_daily'), ['flow_code', 'day'], unique=False, schema=schema)
+
 
 def downgrade_ops():
     schema = ops_schema()
+    op.drop_index('ix_response_daily_flow_day', table_name=table('response_daily'), schema=schema)
+    op.drop_table(table('response_daily'), schema=schema)
     op.drop_index('ix_responses_status_time', table_name=table('responses'), schema=schema)
     op.drop_index('ix_responses_responded_at', table_name=table('responses'), schema=schema)
     op.drop_index('ix_responses_flow_time', table_name=table('responses'), schema=schema)
