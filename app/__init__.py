@@ -80,6 +80,8 @@ def create_app(config_name: str | None = None, environ=None, **overrides) -> Fla
     app.register_blueprint(health_bp)
     from .main import bp as main_bp
     app.register_blueprint(main_bp)
+    from .admin import bp as admin_bp
+    app.register_blueprint(admin_bp)
 
     app.logger.info('Flowdesk %s started with the %s configuration', __version__, settings.NAME)
     return app
