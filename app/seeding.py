@@ -14,7 +14,7 @@ from sqlalchemy import delete, func, insert, select
 from .demo_data import RESPONSE_COLUMNS, default_until, iter_responses, make_flows
 from .extensions import db
 from .models import Flow, LoadBatch, LoadError, Response, ResponseDaily
-from .summary import refresh_daily
+from .summary import refresh_after_write
 from .models.app_models import utcnow
 
 SEED_USER = 'flowdesk seed-demo'
@@ -68,7 +68,7 @@ def seed_demo(flows: int = 40, responses: int = 50_000, seed: int = 7,
             connection.execute(insert(Response), chunk)
             if progress:
                 progress(len(chunk))
-        refresh_daily(connection)
+        refresh_after_write(connection)
         connection.execute(
             LoadBatch.__table__.update().where(LoadBatch.id == batch_id).values(
                 status='succeeded', finished_at=utcnow(), rows_read=responses + flows,

@@ -68,6 +68,12 @@ def refresh_daily(connection: Connection, days: set[date] | None = None,
             select_rows.where(*where_time)))
 
 
+def refresh_after_write(connection: Connection, days: set[date] | None = None) -> None:
+    """Everything derived from responses, brought up to date for the days a writer touched
+    (None: everything). Loads, undo and the demo seed call this inside their transaction."""
+    refresh_daily(connection, days=days)
+
+
 def _merge_ranges(ranges):
     """Join adjacent day ranges so a load touching 60 consecutive days runs one statement."""
     merged = []
