@@ -93,7 +93,8 @@ def mssql_url(server: str, database: str, *, driver: str = DEFAULT_ODBC_DRIVER,
         ('Encrypt', 'yes' if encrypt else 'no'),
         ('TrustServerCertificate', 'yes' if trust_server_certificate else 'no'),
     ]
-    odbc = ';'.join(f'{key}={odbc_value(value)}' for key, value in parts)
+    odbc = ';'.join(f'{key}={{{value}}}' if key == 'DRIVER' else f'{key}={odbc_value(value)}'
+                    for key, value in parts)
     return URL.create('mssql+pyodbc', query={'odbc_connect': odbc})
 
 

@@ -18,7 +18,7 @@ def make_shell_context():
                 LoadBatch=LoadBatch, LoadError=LoadError)
 
 
-@app.cli.command()
+@app.cli.command(with_appcontext=False)
 @click.argument('names', nargs=-1)
 @click.option('--pattern', '-p', default='test*.py', show_default=True,
               help='File name pattern of the test modules to discover.')

@@ -83,7 +83,7 @@ def create_app(config_name: str | None = None, environ=None, **overrides) -> Fla
     from .admin import bp as admin_bp
     app.register_blueprint(admin_bp)
 
-    app.logger.info('Flowdesk %s started with the %s configuration', __version__, settings.NAME)
+    app.logger.debug('Flowdesk %s started with the %s configuration', __version__, settings.NAME)
     return app
 
 

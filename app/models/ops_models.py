@@ -6,13 +6,13 @@ Every loaded row carries ``batch_id``, the load batch that last wrote it.
 """
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, Unicode
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, Unicode
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from config import OPS_SCHEMA_KEY
 from ..extensions import db
 from .app_models import utcnow
-from .types import UtcDateTime, table_args
+from .types import Day, UtcDateTime, table_args
 
 FLOW_TYPES = ('API', 'FILE', 'QUEUE', 'BATCH', 'DB')
 STATUSES = ('OK', 'WARN', 'ERROR')
@@ -146,7 +146,7 @@ class ResponseDaily(db.Model):
         Index('ix_response_daily_flow_day', 'flow_code', 'day'),
     )
 
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    day: Mapped[date] = mapped_column(Day, primary_key=True)
     flow_code: Mapped[str] = mapped_column(Unicode(32), primary_key=True)
     status: Mapped[str] = mapped_column(Unicode(8), primary_key=True)
     responses: Mapped[int] = mapped_column(BigInteger, nullable=False)

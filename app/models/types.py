@@ -5,8 +5,11 @@
 - Timestamps are ``DATETIME2`` on SQL Server (plain DATETIME rounds to 3 ms steps). Every stored
   timestamp is naive UTC.
 """
-from sqlalchemy import BigInteger, DateTime, Integer, UnicodeText
+from sqlalchemy import BigInteger, Date, DateTime, Integer, UnicodeText
 from sqlalchemy.dialects import mssql, postgresql, sqlite
+
+#: A calendar day: DATE on SQL Server too (without a server to ask, the dialect says DATETIME).
+Day = Date().with_variant(mssql.DATE(), 'mssql')
 
 #: Unlimited text: NVARCHAR(max) on SQL Server (UnicodeText would be the deprecated NTEXT there).
 LongText = UnicodeText().with_variant(mssql.NVARCHAR(), 'mssql')
@@ -24,4 +27,4 @@ def table_args(schema_key: str, *items):
     return (*items, {'schema': schema_key, 'quote': True, 'quote_schema': True})
 
 
-__all__ = ['UtcDateTime', 'BigId', 'LongText', 'table_args', 'mssql', 'postgresql', 'sqlite']
+__all__ = ['Day', 'UtcDateTime', 'BigId', 'LongText', 'table_args', 'mssql', 'postgresql', 'sqlite']

@@ -10,7 +10,7 @@ from alembic import op
 import sqlalchemy as sa
 from sqlalchemy.dialects import mssql
 
-from app.migration_support import app_schema, ops_schema, qualified, table
+from app.migration_support import app_schema, ops_schema, table
 
 # revision identifiers, used by Alembic.
 revision = '0001'
@@ -70,7 +70,7 @@ def downgrade_():
 
 def upgrade_ops():
     schema = ops_schema()
-    op.create_table(table('flows'),
+    flows = op.create_table(table('flows'),
     sa.Column('flow_code', sa.Unicode(length=32), autoincrement=False, nullable=False),
     sa.Column('name', sa.Unicode(length=200), nullable=False),
     sa.Column('flow_type', sa.Unicode(length=8), nullable=False),
@@ -88,7 +88,7 @@ def upgrade_ops():
     op.create_index('ix_flows_owner_team', table('flows'), ['owner_team'], unique=False, schema=schema)
     op.create_index('ix_flows_source_system', table('flows'), ['source_system'], unique=False, schema=schema)
 
-    op.create_table(table('load_batches'),
+    load_batches = op.create_table(table('load_batches'),
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('dataset', sa.Unicode(length=32), nullable=False),
     sa.Column('mode', sa.Unicode(length=16), nullable=False),
@@ -121,7 +121,7 @@ def upgrade_ops():
     sa.Column('column', sa.Unicode(length=128), nullable=True),
     sa.Column('value', sa.Unicode(length=200), nullable=True),
     sa.Column('message', sa.Unicode(length=1000), nullable=False),
-    sa.ForeignKeyConstraint(['batch_id'], [qualified(schema, 'load_batches.id')], name=op.f('fk_load_errors_batch_id_load_batches'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['batch_id'], [load_batches.c.id], name=op.f('fk_load_errors_batch_id_load_batches'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_load_errors')),
     schema=schema,
     )
@@ -137,7 +137,7 @@ def upgrade_ops():
     sa.Column('error_reason', sa.Unicode(length=4000), nullable=True),
     sa.Column('payload_bytes', sa.BigInteger(), nullable=True),
     sa.Column('batch_id', sa.Integer(), nullable=True),
-    sa.ForeignKeyConstraint(['flow_code'], [qualified(schema, 'flows.flow_code')], name=op.f('fk_responses_flow_code_flows')),
+    sa.ForeignKeyConstraint(['flow_code'], [flows.c.flow_code], name=op.f('fk_responses_flow_code_flows')),
     sa.PrimaryKeyConstraint('response_id', name=op.f('pk_responses')),
     schema=schema,
     )
@@ -148,7 +148,7 @@ def upgrade_ops():
 
 
     op.create_table(table('response_daily'),
-    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('day', sa.Date().with_variant(mssql.DATE(), 'mssql'), nullable=False),
     sa.Column('flow_code', sa.Unicode(length=32), nullable=False),
     sa.Column('status', sa.Unicode(length=8), nullable=False),
     sa.Column('responses', sa.BigInteger(), nullable=False),
