@@ -17,6 +17,7 @@ import tempfile
 import unittest
 from pathlib import Path
 
+from flask.testing import FlaskClient
 from parameterized import parameterized_class
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -63,6 +64,15 @@ def reset_postgres_schema(url: str, schema: str) -> None:
         engine.dispose()
 
 
+class FreshContextClient(FlaskClient):
+    """A test client whose every request runs in its own app context, as in a real server:
+    ``g`` and the database session never carry over from the test or an earlier request."""
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 class TestDatabases:
     """Where one test class keeps its data: a temporary folder (SQLite) or two PostgreSQL
     schemas. ``environ()`` is the configuration that points the app at them."""
@@ -107,6 +117,7 @@ class FlowdeskTestCase(unittest.TestCase):
         cls.databases = TestDatabases(cls.backend)
         environ = {**cls.base_settings(), **cls.databases.settings, **cls.SETTINGS}
         cls.app = create_app(cls.CONFIG_NAME, environ=environ)
+        cls.app.test_client_class = FreshContextClient
         cls.app_context = cls.app.app_context()
         cls.app_context.push()
         if cls.CREATE_TABLES:
