@@ -1,1 +1,210 @@
-"""Admin pages (being written)."""
+"""Admin pages for data loads: upload (with dry run), confirmation of an identical file, the
+load history, a batch's detail page with its problems and error report, load-after-dry-run and
+undo. Every POST redirects to a page that can be reloaded safely."""
+from __future__ import annotations
+
+from flask import (Response as HttpResponse, abort, current_app, flash, g, redirect,
+                   render_template, request, stream_with_context, url_for)
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
+from sqlalchemy import func, select
+from wtforms import BooleanField, HiddenField, SelectField
+from wtforms.validators import AnyOf, DataRequired, Regexp
+
+from ..datasets import DATASETS
+from ..extensions import db
+from ..loading import (MODE_HELP, MODES, SHOWN_ON_PAGE, DuplicateFile, LoadRefused,
+                       LoadRequest, run_load, sweep_interrupted, undo_batch, undoable_batch_ids)
+from ..loading.report import LineBuffer, report_rows
+from ..loading.storage import purge_expired, store_upload, stored_upload, touch
+from ..models import LoadBatch, LoadError
+from . import bp
+
+BATCHES_PER_PAGE = 50
+ENCODING_CHOICES = [('auto', 'Detect (UTF-8 or Windows-1252)'), ('utf-8', 'UTF-8'),
+                    ('cp1252', 'Windows-1252 (older Excel "CSV")')]
+DATASET_CHOICES = [(spec.name, spec.label) for spec in DATASETS.values()]
+MODE_CHOICES = [(mode, f'{mode} — {MODE_HELP[mode]}') for mode in MODES]
+
+
+class UploadForm(FlaskForm):
+    dataset = SelectField('Dataset', choices=DATASET_CHOICES)
+    mode = SelectField('Mode', choices=MODE_CHOICES, default='append')
+    encoding = SelectField('Encoding of a CSV file', choices=ENCODING_CHOICES, default='auto')
+    file = FileField('File (CSV or xlsx)', validators=[
+        FileRequired('Choose a CSV or xlsx file.'),
+        FileAllowed(['csv', 'txt', 'xlsx'], 'Only CSV (.csv, .txt) or Excel (.xlsx) files.')])
+    dry_run = BooleanField('Validate only (dry run): change nothing')
+
+
+class StoredLoadForm(FlaskForm):
+    """Loads a file already kept on the server (after a dry run, or after confirming)."""
+    sha256 = HiddenField(validators=[DataRequired(), Regexp(r'^[0-9a-f]{64}$')])
+    dataset = HiddenField(validators=[AnyOf(list(DATASETS))])
+    mode = HiddenField(validators=[AnyOf(list(MODES))])
+    encoding = HiddenField(validators=[AnyOf([c for c, _ in ENCODING_CHOICES])])
+    file_name = HiddenField(validators=[DataRequired()])
+    allow_duplicate = HiddenField()
+
+
+class ActionForm(FlaskForm):
+    """A button that changes something (CSRF only)."""
+
+
+def upload_folder():
+    return current_app.config['UPLOAD_FOLDER']
+
+
+def retention_hours() -> int:
+    return current_app.config['UPLOAD_RETENTION_HOURS']
+
+
+def start_load(*, dataset, mode, encoding, stored, file_name, dry_run, allow_duplicate=False):
+    """Run a load and send the admin to its batch page (or to the confirmation page)."""
+    load = LoadRequest(dataset=dataset, mode=mode, path=stored.path, file_name=file_name,
+                       user=g.user.login, dry_run=dry_run, encoding=encoding,
+                       allow_duplicate=allow_duplicate, sha256=stored.sha256, size=stored.size)
+    try:
+        outcome = run_load(load)
+    except DuplicateFile as duplicate:
+        return redirect(url_for('admin.confirm_load', sha256=stored.sha256, dataset=dataset,
+                                mode=mode, encoding=encoding, file_name=file_name,
+                                previous=duplicate.previous.id))
+    except LoadRefused as refused:
+        flash(str(refused), 'error')
+        return None
+    flash(outcome.message, 'success' if outcome.ok else 'error')
+    return redirect(url_for('admin.batch', batch_id=outcome.batch_id))
+
+
+@bp.route('/loads', methods=['GET', 'POST'])
+def upload():
+    form = UploadForm()
+    if form.validate_on_submit():
+        purge_expired(upload_folder(), retention_hours())
+        upload_file = form.file.data
+        stored = store_upload(upload_file.stream, upload_folder())
+        touch(stored)
+        response = start_load(dataset=form.dataset.data, mode=form.mode.data,
+                              encoding=form.encoding.data, stored=stored,
+                              file_name=upload_file.filename or 'upload',
+                              dry_run=form.dry_run.data)
+        if response is not None:
+            return response
+        status = 409
+    else:
+        status = 400 if form.errors else 200
+    return render_template('admin/upload.html', form=form, datasets=DATASETS.values(),
+                           modes=MODE_HELP, page_title='Load data',
+                           max_mb=(current_app.config.get('MAX_CONTENT_LENGTH') or 0) // (1 << 20),
+                           retention=retention_hours()), status
+
+
+@bp.route('/loads/confirm')
+def confirm_load():
+    sha256 = request.args.get('sha256', '')
+    stored = stored_upload(upload_folder(), sha256, retention_hours())
+    if stored is None:
+        abort(404, description='That upload is no longer kept on the server: upload the file again.')
+    previous = db.session.get(LoadBatch, request.args.get('previous', type=int) or 0)
+    form = StoredLoadForm(data={
+        'sha256': sha256, 'dataset': request.args.get('dataset'), 'mode': request.args.get('mode'),
+        'encoding': request.args.get('encoding', 'auto'),
+        'file_name': request.args.get('file_name', 'upload'), 'allow_duplicate': '1'})
+    return render_template('admin/confirm_load.html', form=form, previous=previous,
+                           page_title='Load an identical file again?')
+
+
+@bp.route('/loads/stored', methods=['POST'])
+def load_stored():
+    form = StoredLoadForm()
+    if not form.validate_on_submit():
+        abort(400, description='The load request was incomplete; upload the file again.')
+    stored = stored_upload(upload_folder(), form.sha256.data, retention_hours())
+    if stored is None:
+        abort(410, description='That upload is no longer kept on the server '
+                               f'(uploads are kept {retention_hours()} hours): upload it again.')
+    response = start_load(dataset=form.dataset.data, mode=form.mode.data,
+                          encoding=form.encoding.data, stored=stored,
+                          file_name=form.file_name.data, dry_run=False,
+                          allow_duplicate=form.allow_duplicate.data == '1')
+    return response or redirect(url_for('admin.upload'))
+
+
+@bp.route('/batches')
+def batches():
+    sweep_interrupted()
+    page = max(request.args.get('page', 1, type=int), 1)
+    dataset = request.args.get('dataset') or None
+    query = select(LoadBatch).order_by(LoadBatch.id.desc())
+    count = select(func.count()).select_from(LoadBatch)
+    if dataset:
+        query = query.where(LoadBatch.dataset == dataset)
+        count = count.where(LoadBatch.dataset == dataset)
+    total = db.session.scalar(count)
+    rows = db.session.scalars(query.limit(BATCHES_PER_PAGE).offset((page - 1) * BATCHES_PER_PAGE)).all()
+    return render_template('admin/batches.html', batches=rows, page=page, total=total,
+                           per_page=BATCHES_PER_PAGE, dataset=dataset, datasets=DATASETS,
+                           undoable=undoable_batch_ids(), form=ActionForm(),
+                           page_title='Load history')
+
+
+@bp.route('/batches/<int:batch_id>')
+def batch(batch_id: int):
+    record = db.session.get(LoadBatch, batch_id)
+    if record is None:
+        abort(404, description=f'There is no load batch #{batch_id}.')
+    problems = db.session.scalars(select(LoadError).where(LoadError.batch_id == batch_id)
+                                  .order_by(LoadError.id).limit(SHOWN_ON_PAGE)).all()
+    kept = db.session.scalar(select(func.count()).select_from(LoadError)
+                             .where(LoadError.batch_id == batch_id))
+    can_load = (record.dry_run and record.status == 'validated' and record.sha256 is not None
+                and stored_upload(upload_folder(), record.sha256, retention_hours()) is not None)
+    load_form = None
+    if can_load:
+        load_form = StoredLoadForm(data={
+            'sha256': record.sha256, 'dataset': record.dataset, 'mode': record.mode,
+            'encoding': 'auto', 'file_name': record.file_name or 'upload', 'allow_duplicate': ''})
+    return render_template('admin/batch.html', batch=record, problems=problems, kept=kept,
+                           shown=SHOWN_ON_PAGE, load_form=load_form,
+                           can_undo=batch_id in undoable_batch_ids(), form=ActionForm(),
+                           page_title=f'Load batch #{batch_id}')
+
+
+@bp.route('/batches/<int:batch_id>/errors.csv')
+def batch_errors(batch_id: int):
+    record = db.session.get(LoadBatch, batch_id)
+    if record is None:
+        abort(404, description=f'There is no load batch #{batch_id}.')
+    kept = db.session.scalar(select(func.count()).select_from(LoadError)
+                             .where(LoadError.batch_id == batch_id))
+    total = record.error_count
+
+    def generate():
+        import csv
+        buffer = LineBuffer()
+        writer = csv.writer(buffer)
+        yield '\ufeff'  # Excel opens UTF-8 CSV correctly only with a BOM
+        problems = db.session.execute(select(LoadError).where(LoadError.batch_id == batch_id)
+                                      .order_by(LoadError.id).execution_options(yield_per=2000)
+                                      ).scalars()
+        for row in report_rows(problems, total, kept):
+            writer.writerow(row)
+            yield buffer.take()
+
+    headers = {'Content-Disposition': f'attachment; filename="batch-{batch_id}-errors.csv"'}
+    return HttpResponse(stream_with_context(generate()), mimetype='text/csv', headers=headers)
+
+
+@bp.route('/batches/<int:batch_id>/undo', methods=['POST'])
+def undo(batch_id: int):
+    form = ActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        outcome = undo_batch(batch_id, g.user.login)
+    except LoadRefused as refused:
+        flash(str(refused), 'error')
+        return redirect(url_for('admin.batch', batch_id=batch_id))
+    flash(outcome.message, 'success' if outcome.status == 'succeeded' else 'error')
+    return redirect(url_for('admin.batch', batch_id=outcome.batch_id))

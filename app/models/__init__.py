@@ -2,7 +2,8 @@
 load batches. Models name only the symbolic schemas ``app`` and ``ops``; config translates them."""
 from .app_models import AuditEvent, User, ROLE_ADMIN, ROLE_VIEWER, ROLES
 from .ops_models import FLOW_TYPES, STATUSES, Flow, LoadBatch, LoadError, Response, ResponseDaily
+from .load_models import FlowVersion, ResponseVersion
 
 __all__ = ['AuditEvent', 'User', 'ROLE_ADMIN', 'ROLE_VIEWER', 'ROLES',
            'FLOW_TYPES', 'STATUSES', 'Flow', 'LoadBatch', 'LoadError', 'Response',
-           'ResponseDaily']
+           'ResponseDaily', 'FlowVersion', 'ResponseVersion']

@@ -1,0 +1,292 @@
+"""The datasets admins load and employees read, one spec each.
+
+A spec says everything about a dataset: its columns in file/export order (header names as in
+design.md §1), how each cell is parsed and checked, the business key, the table it lives in,
+the table that keeps prior versions for undo, the column that dates a row (for the daily
+summary), and which other dataset a column must name. The loader, the exports and the pages
+read these specs; adding a dataset means one spec here and one model.
+
+Parsers take the raw cell text and return the stored value, or raise ``ValueError`` with a plain
+message for the person fixing the file. They are closures built once per load (``parsers``),
+because they run for every cell of million-row files.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Callable
+from zoneinfo import ZoneInfo
+
+from .csv_safety import neutralise_cell, neutralise_formula, neutralise_row  # noqa: F401
+from .models import FLOW_TYPES, STATUSES, Flow, FlowVersion, Response, ResponseVersion
+
+Parser = Callable[[str], Any]
+
+INT32 = (-2**31, 2**31 - 1)
+INT64 = (-2**63, 2**63 - 1)
+TRUE_WORDS = frozenset({'true', 'yes', 'y', '1'})
+FALSE_WORDS = frozenset({'false', 'no', 'n', '0'})
+FLOW_CODE_PATTERN = re.compile(r'[A-Z0-9][A-Z0-9_-]{1,31}\Z')
+EMAIL_PATTERN = re.compile(r'[^@\s]+@[^@\s]+\.[^@\s.]+\Z')
+
+
+@dataclass(frozen=True)
+class ParseContext:
+    """What parsing depends on besides the cell: the zone of timestamps without an offset."""
+    data_timezone: str = 'UTC'
+
+
+# -- parser factories --------------------------------------------------------------------
+def text(max_length: int, required: bool = False, upper: bool = False,
+         pattern: re.Pattern | None = None, pattern_hint: str = '') -> Callable:
+    def factory(_ctx: ParseContext) -> Parser:
+        def parse(raw: str):
+            value = raw.strip()
+            if not value:
+                if required:
+                    raise ValueError('is required')
+                return None
+            if upper:
+                value = value.upper()
+            if len(value) > max_length:
+                raise ValueError(f'is {len(value):,} characters long; at most {max_length:,} allowed')
+            if pattern is not None and not pattern.match(value):
+                raise ValueError(pattern_hint)
+            return value
+        return parse
+    return factory
+
+
+def email(max_length: int) -> Callable:
+    def factory(_ctx: ParseContext) -> Parser:
+        def parse(raw: str):
+            value = raw.strip()
+            if not value:
+                return None
+            if len(value) > max_length:
+                raise ValueError(f'is {len(value):,} characters long; at most {max_length:,} allowed')
+            if not EMAIL_PATTERN.match(value):
+                raise ValueError('is not an e-mail address (expected name@domain.example)')
+            return value
+        return parse
+    return factory
+
+
+def choice(values: tuple[str, ...]) -> Callable:
+    allowed = frozenset(values)
+    listing = ', '.join(values)
+
+    def factory(_ctx: ParseContext) -> Parser:
+        def parse(raw: str):
+            value = raw.strip().upper()
+            if value in allowed:
+                return value
+            if not value:
+                raise ValueError(f'is required (one of {listing})')
+            raise ValueError(f'must be one of {listing}')
+        return parse
+    return factory
+
+
+def integer(minimum: int, maximum: int, required: bool = False) -> Callable:
+    def factory(_ctx: ParseContext) -> Parser:
+        def parse(raw: str):
+            value = raw.strip()
+            if not value:
+                if required:
+                    raise ValueError('is required')
+                return None
+            try:
+                if '_' in value:
+                    raise ValueError
+                number = int(value)
+            except ValueError:
+                raise ValueError('is not a whole number') from None
+            if number < minimum or number > maximum:
+                raise ValueError(f'is out of range ({minimum:,} to {maximum:,})')
+            return number
+        return parse
+    return factory
+
+
+def boolean(default: bool) -> Callable:
+    def factory(_ctx: ParseContext) -> Parser:
+        def parse(raw: str):
+            word = raw.strip().lower()
+            if word in TRUE_WORDS:
+                return True
+            if word in FALSE_WORDS:
+                return False
+            if not word:
+                return default
+            raise ValueError('must be true/false, yes/no, y/n or 1/0')
+        return parse
+    return factory
+
+
+def timestamp() -> Callable:
+    """ISO 8601 (space or ``T``, optional fraction and offset), stored as naive UTC; values
+    without an offset are in the configured DATA_TIMEZONE."""
+    def factory(ctx: ParseContext) -> Parser:
+        zone = None if ctx.data_timezone.upper() == 'UTC' else ZoneInfo(ctx.data_timezone)
+        fromisoformat = datetime.fromisoformat
+        utc = timezone.utc
+
+        def parse(raw: str):
+            value = raw.strip()
+            if not value:
+                raise ValueError('is required')
+            if value[-1] in 'zZ':
+                value = value[:-1] + '+00:00'
+            try:
+                moment = fromisoformat(value)
+            except ValueError:
+                raise ValueError('is not a date and time like 2026-03-01 14:05:09') from None
+            if len(value) < 16:  # a bare date is not a moment in time
+                raise ValueError('needs a time as well as a date, like 2026-03-01 14:05:09')
+            if moment.tzinfo is not None:
+                return moment.astimezone(utc).replace(tzinfo=None)
+            if zone is not None:
+                return moment.replace(tzinfo=zone).astimezone(utc).replace(tzinfo=None)
+            return moment
+        return parse
+    return factory
+
+
+# -- specs -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ColumnSpec:
+    name: str
+    parser: Callable[[ParseContext], Parser]
+    required: bool = False
+    label: str = ''
+    help: str = ''
+
+    @property
+    def title(self) -> str:
+        return self.label or self.name.replace('_', ' ').capitalize()
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    name: str
+    label: str
+    model: Any
+    version_model: Any
+    key: str
+    columns: tuple[ColumnSpec, ...]
+    #: 'int' keys are looked up by ranges, 'text' keys by IN lists.
+    key_kind: str
+    #: column -> dataset whose key it must name
+    references: dict[str, str] = field(default_factory=dict)
+    #: the column whose UTC day the daily summary is kept by (None: no summary)
+    time_column: str | None = None
+    description: str = ''
+
+    # Column facts, in file/export order.
+    @property
+    def column_names(self) -> list[str]:
+        return [column.name for column in self.columns]
+
+    @property
+    def required_columns(self) -> list[str]:
+        return [column.name for column in self.columns if column.required]
+
+    @property
+    def export_columns(self) -> list[str]:
+        """The columns of a CSV/xlsx export, in the order a load accepts them back."""
+        return self.column_names
+
+    @property
+    def table(self):
+        return self.model.__table__
+
+    @property
+    def version_table(self):
+        return self.version_model.__table__
+
+    @property
+    def stored_columns(self) -> list[str]:
+        """Columns written by a load: the file's columns plus the batch id."""
+        return self.column_names + ['batch_id']
+
+    def column(self, name: str) -> ColumnSpec:
+        for column in self.columns:
+            if column.name == name:
+                return column
+        raise KeyError(name)
+
+    def parsers(self, ctx: ParseContext) -> list[Parser]:
+        return [column.parser(ctx) for column in self.columns]
+
+    def export_row(self, values) -> list:
+        """One exported row (values in export_columns order), safe to open in Excel."""
+        return neutralise_row(values)
+
+
+FLOWS = DatasetSpec(
+    name='flows',
+    label='Flows',
+    model=Flow,
+    version_model=FlowVersion,
+    key='flow_code',
+    key_kind='text',
+    description='One row per integration flow, keyed by flow_code.',
+    columns=(
+        ColumnSpec('flow_code', text(32, required=True, upper=True, pattern=FLOW_CODE_PATTERN,
+                                     pattern_hint='must be 2-32 letters, digits, _ or -, '
+                                                  'starting with a letter or digit'),
+                   required=True, help='2-32 of A-Z 0-9 _ -, upper-cased'),
+        ColumnSpec('name', text(200, required=True), required=True, help='≤ 200 characters'),
+        ColumnSpec('flow_type', choice(FLOW_TYPES), required=True,
+                   help=' / '.join(FLOW_TYPES)),
+        ColumnSpec('source_system', text(100, required=True), required=True,
+                   help='≤ 100 characters'),
+        ColumnSpec('target_system', text(100, required=True), required=True,
+                   help='≤ 100 characters'),
+        ColumnSpec('owner_team', text(100), help='optional, ≤ 100 characters'),
+        ColumnSpec('owner_email', email(254), help='optional e-mail address'),
+        ColumnSpec('schedule', text(100), help='optional free text or a cron line'),
+        ColumnSpec('active', boolean(True), help='true/false, yes/no, y/n, 1/0; default true'),
+        ColumnSpec('description', text(4000), help='optional, ≤ 4,000 characters'),
+    ),
+)
+
+RESPONSES = DatasetSpec(
+    name='responses',
+    label='Responses',
+    model=Response,
+    version_model=ResponseVersion,
+    key='response_id',
+    key_kind='int',
+    references={'flow_code': 'flows'},
+    time_column='responded_at',
+    description='One row per run/response of a flow, keyed by response_id.',
+    columns=(
+        ColumnSpec('response_id', integer(1, INT64[1], required=True), required=True,
+                   label='Response ID', help='whole number > 0'),
+        ColumnSpec('flow_code', text(32, required=True, upper=True), required=True,
+                   help='a flow that exists'),
+        ColumnSpec('responded_at', timestamp(), required=True,
+                   help='ISO 8601, e.g. 2026-03-01 14:05:09; no offset = DATA_TIMEZONE'),
+        ColumnSpec('status', choice(STATUSES), required=True, help=' / '.join(STATUSES)),
+        ColumnSpec('result_code', integer(*INT32), help='optional whole number'),
+        ColumnSpec('duration_ms', integer(0, INT32[1]), help='optional, ≥ 0'),
+        ColumnSpec('error_reason', text(4000), help='optional, ≤ 4,000 characters'),
+        ColumnSpec('payload_bytes', integer(0, INT64[1]), help='optional, ≥ 0'),
+    ),
+)
+
+DATASETS: dict[str, DatasetSpec] = {spec.name: spec for spec in (FLOWS, RESPONSES)}
+
+
+def get_dataset(name: str) -> DatasetSpec:
+    try:
+        return DATASETS[name.strip().lower()]
+    except KeyError:
+        raise KeyError(f'unknown dataset {name!r}: use one of {", ".join(DATASETS)}') from None
+
+
+__all__ = ['DATASETS', 'FLOWS', 'RESPONSES', 'ColumnSpec', 'DatasetSpec', 'ParseContext',
+           'get_dataset', 'neutralise_formula', 'neutralise_cell', 'neutralise_row']

@@ -1,0 +1,145 @@
+"""Checking a file against a dataset spec: the header first, then every row.
+
+``HeaderPlan`` maps the file's header to the spec's columns (names are case- and
+space-insensitive; unknown columns are reported and ignored; a missing required column stops
+the load before any row is read). ``RowChecker`` turns the cells of one row into the stored
+values, or reports each bad cell with its line, column, value and a plain message.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from operator import itemgetter
+
+from ..datasets import DatasetSpec, ParseContext
+from .problems import FileRejected, ProblemLog
+
+REPLACEMENT = '\ufffd'
+#: Unknown header columns named in the note; a file with thousands of them gets a count.
+IGNORED_LISTED = 20
+
+
+def normalise_header(name: str) -> str:
+    return re.sub(r'[\s\-]+', '_', name.replace('\ufeff', '').strip().lower())
+
+
+@dataclass
+class HeaderPlan:
+    """Where each spec column is in the file's rows (``width`` = a missing optional column)."""
+    positions: list[int]
+    width: int
+    missing_optional: list[str]
+    ignored: list[str]
+
+
+def plan_header(spec: DatasetSpec, line: int, cells: list[str], log: ProblemLog) -> HeaderPlan:
+    names = [normalise_header(cell) for cell in cells]
+    while names and names[-1] == '':
+        names.pop()
+    seen: dict[str, int] = {}
+    duplicate = []
+    for index, name in enumerate(names):
+        if name in seen and name:
+            duplicate.append(cells[index])
+        seen.setdefault(name, index)
+    wanted = spec.column_names
+    missing = [name for name in spec.required_columns if name not in seen]
+    problems = []
+    if duplicate:
+        problems.append(f'the header repeats the column {", ".join(duplicate)}')
+    if missing:
+        problems.append(f'the header lacks the required column{"s" if len(missing) > 1 else ""} '
+                        f'{", ".join(missing)}')
+    ignored = [cells[i].strip() or f'(column {i + 1} has no name)' for i, name in enumerate(names)
+               if name not in wanted]
+    if problems:
+        found = ', '.join(cell.strip() for cell in cells[:20]) or '(nothing)'
+        raise FileRejected(f'Wrong header for {spec.label.lower()}: {"; ".join(problems)}. '
+                           f'Found: {found}. Expected: {", ".join(wanted)} '
+                           f'(required: {", ".join(spec.required_columns)}).',
+                           line=line, value=found)
+    if ignored:
+        listed = ', '.join(ignored[:IGNORED_LISTED])
+        if len(ignored) > IGNORED_LISTED:
+            listed += f' and {len(ignored) - IGNORED_LISTED:,} more'
+        log.warn(f'Ignored column{"s" if len(ignored) > 1 else ""} {listed} '
+                 f'(not {spec.name} columns).')
+    width = len(cells)
+    positions = [seen.get(name, width) for name in wanted]
+    missing_optional = [name for name in wanted if name not in seen]
+    return HeaderPlan(positions=positions, width=width, missing_optional=missing_optional,
+                      ignored=ignored)
+
+
+class RowChecker:
+    """Parses rows for one load. ``check(line, cells)`` returns the list of stored values
+    (spec column order) or None after logging every problem of the row."""
+
+    def __init__(self, spec: DatasetSpec, plan: HeaderPlan, ctx: ParseContext, log: ProblemLog,
+                 source):
+        self.spec = spec
+        self.plan = plan
+        self.log = log
+        self.source = source
+        self.names = spec.column_names
+        self.parsers = spec.parsers(ctx)
+        self.width = plan.width
+        self.pad = bool(plan.missing_optional)
+        positions = plan.positions
+        self.getter = itemgetter(*positions) if len(positions) > 1 else (lambda row: (row[positions[0]],))
+
+    def check(self, line: int, cells: list[str]):
+        width = self.width
+        if len(cells) != width:
+            if len(cells) < width and self.source.kind == 'xlsx':
+                cells.extend([''] * (width - len(cells)))  # Excel leaves empty cells out
+            elif len(cells) < width:
+                self.log.add(line, None, self.source.delimiter.join(cells) if self.source.delimiter
+                             else ' | '.join(cells),
+                             f'This row has {len(cells)} values but the header has {width} '
+                             'columns (a missing delimiter, or an unquoted delimiter inside a value?).')
+                return None
+            if any(cell.strip() for cell in cells[width:]):
+                self.log.add(line, None, ' | '.join(cells[width:]),
+                             f'This row has {len(cells)} values but the header has {width} '
+                             'columns (an unquoted delimiter inside a value?).')
+                return None
+            del cells[width:]
+        if self.source.suspect:
+            self.source.suspect = False
+            bad = [i for i, cell in enumerate(cells) if REPLACEMENT in cell or '\x00' in cell]
+            if bad:
+                for position in bad:
+                    column = self._column_at(position)
+                    if '\x00' in cells[position]:
+                        self.log.add(line, column, cells[position].replace('\x00', '\\0'),
+                                     'This value holds a NUL character (byte 0), which no text '
+                                     'column can store: the file is damaged or not a text export. '
+                                     'Remove it and upload the file again.')
+                        continue
+                    self.log.add(line, column, cells[position],
+                                 f'Bad encoding: this value has bytes that are not valid '
+                                 f'{self.source.encoding_name} (shown as �). Save the file as '
+                                 '"CSV UTF-8" and upload it again.')
+                return None
+        if self.pad:
+            cells.append('')
+        raw = self.getter(cells)
+        try:
+            return [parse(cell) for parse, cell in zip(self.parsers, raw)]
+        except ValueError:
+            return self._report(line, raw)
+
+    def _column_at(self, position: int) -> str | None:
+        for name, index in zip(self.names, self.plan.positions):
+            if index == position:
+                return name
+        return None
+
+    def _report(self, line: int, raw) -> None:
+        for name, parse, cell in zip(self.names, self.parsers, raw):
+            try:
+                parse(cell)
+            except ValueError as error:
+                self.log.add(line, name, cell, f'{name} {error}.')
+        return None
