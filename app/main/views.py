@@ -1,16 +1,39 @@
-"""Employee pages."""
-from flask import render_template
+"""The dashboard and the identity check page."""
+from datetime import timedelta
 
-from ..extensions import db
-from ..models import Flow, Response
+from flask import abort, render_template, request
+
+from ..browse import dashboard
+from ..browse.daily import CHART_DAYS, daily_series
+from ..browse.responses import total_responses
 from . import bp
+from .helpers import load_data_url, now_utc
 
 
 @bp.route('/')
 def index():
-    flow_count = db.session.scalar(db.select(db.func.count()).select_from(Flow))
-    response_count = db.session.scalar(db.select(db.func.count()).select_from(Response))
-    return render_template('main/index.html', flow_count=flow_count, response_count=response_count)
+    """Dashboard: the last 24 h against the 24 h before, flows failing now, responses per day,
+    top failing flows and error reasons — each linking to the matching responses."""
+    days = request.args.get('days', type=int, default=CHART_DAYS[0])
+    if days not in CHART_DAYS:
+        abort(400, description=f'The chart shows {" or ".join(map(str, CHART_DAYS))} days.')
+    now = now_utc()
+    today = now.date()
+    total = total_responses()
+    context = dict(total=total, days=days, chart_days=CHART_DAYS, load_data_url=load_data_url(),
+                   failing_window_hours=int(dashboard.FAILING_WINDOW.total_seconds() // 3600),
+                   failing_min=dashboard.FAILING_MIN_RESPONSES,
+                   failing_share=dashboard.FAILING_ERROR_SHARE, top_days=dashboard.TOP_DAYS)
+    if total:
+        context.update(
+            last=dashboard.period(now - timedelta(hours=24), now),
+            before=dashboard.period(now - timedelta(hours=48), now - timedelta(hours=24)),
+            failing=dashboard.failing_now(now),
+            series=daily_series(today, days),
+            top_flows=dashboard.top_failing_flows(today),
+            top_reasons=dashboard.top_error_reasons(now),
+        )
+    return render_template('main/index.html', **context)
 
 
 @bp.route('/whoami')

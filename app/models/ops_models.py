@@ -53,6 +53,13 @@ class Response(db.Model):
         Index('ix_responses_flow_time', 'flow_code', 'responded_at', 'response_id'),
         Index('ix_responses_status_time', 'status', 'responded_at', 'response_id'),
         Index('ix_responses_batch_id', 'batch_id'),
+        # The response list: result-code filter, flow + status filter, duration sorts, all
+        # with keyset order (migration 0003_browse; measured in scripts/bench_browse.py).
+        Index('ix_responses_result_code_time', 'result_code', 'responded_at', 'response_id'),
+        Index('ix_responses_flow_status_time', 'flow_code', 'status', 'responded_at',
+              'response_id'),
+        Index('ix_responses_duration', 'duration_ms', 'response_id'),
+        Index('ix_responses_flow_duration', 'flow_code', 'duration_ms', 'response_id'),
     )
 
     response_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)

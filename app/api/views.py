@@ -1,0 +1,159 @@
+"""API views. Every bad parameter is a 400 JSON error naming the parameter; nothing here
+writes, so no CSRF token is involved."""
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import date, timedelta
+
+from flask import abort, jsonify, request
+
+from ..browse import flows as flow_queries
+from ..browse import responses as queries
+from ..browse.daily import daily_rows
+from ..browse.filters import (API_MAX_PAGE_SIZE, FLOW_CODE_PATTERN, MAX_LIST_VALUES,
+                              parse_flow_filter)
+from ..main.helpers import read_response_filter, today_utc
+from ..models import STATUSES
+from . import bp
+from .openapi import openapi_document
+from .serialise import flow_item, response_item
+
+FLOWS_DEFAULT_SIZE = 100
+DAILY_DEFAULT_DAYS = 30
+DAILY_MAX_DAYS = 366
+
+
+def bad_request(errors: dict[str, str]):
+    body = {'error': {'status': 400, 'title': 'Bad request',
+                      'message': ' '.join(errors.values()), 'fields': errors}}
+    return jsonify(body), 400
+
+
+@bp.route('/responses')
+def responses():
+    parsed, cursor = read_response_filter(api=True)
+    if not parsed.ok:
+        return bad_request(parsed.errors)
+    flt = parsed.filter
+    page = queries.fetch_page(flt, cursor)
+    count = queries.count(flt)
+    return jsonify({
+        'items': [response_item(row) for row in page.rows],
+        'page': {'number': page.page, 'size': flt.size, 'next_cursor': page.next_cursor,
+                 'prev_cursor': page.prev_cursor},
+        'count': {'value': count.value, 'capped': count.capped},
+    })
+
+
+@bp.route('/responses/<int:response_id>')
+def response(response_id: int):
+    row = queries.get_response(response_id)
+    if row is None:
+        abort(404, description=f'There is no response {response_id}.')
+    return jsonify(response_item(row))
+
+
+def _flow_cursor(token: str) -> str:
+    try:
+        code = base64.urlsafe_b64decode((token + '=' * (-len(token) % 4)).encode('ascii')) \
+            .decode('utf-8')
+    except (ValueError, binascii.Error, UnicodeError):
+        code = ''
+    if not FLOW_CODE_PATTERN.match(code):
+        raise ValueError('The cursor is damaged or out of date: start again without it.')
+    return code
+
+
+@bp.route('/flows')
+def flows():
+    parsed = parse_flow_filter(request.args)
+    errors = dict(parsed.errors)
+    size = FLOWS_DEFAULT_SIZE
+    raw_size = request.args.get('size', '').strip()
+    if raw_size:
+        try:
+            size = int(raw_size)
+        except ValueError:
+            size = 0
+        if not 1 <= size <= API_MAX_PAGE_SIZE:
+            errors['size'] = f'Page size must be between 1 and {API_MAX_PAGE_SIZE}.'
+    after = None
+    token = request.args.get('cursor', '').strip()
+    if token:
+        try:
+            after = _flow_cursor(token)
+        except ValueError as problem:
+            errors['cursor'] = str(problem)
+    if errors:
+        return bad_request(errors)
+    rows = flow_queries.list_flows(parsed.filter, today_utc(), limit=size + 1, after=after)
+    more = len(rows) > size
+    rows = rows[:size]
+    next_cursor = None
+    if more and rows:
+        next_cursor = base64.urlsafe_b64encode(rows[-1].flow.flow_code.encode('utf-8')) \
+            .decode('ascii').rstrip('=')
+    return jsonify({'items': [flow_item(row) for row in rows],
+                    'page': {'size': size, 'next_cursor': next_cursor},
+                    'count': flow_queries.count_flows(parsed.filter)})
+
+
+@bp.route('/flows/<flow_code>')
+def flow(flow_code: str):
+    code = flow_code.strip().upper()
+    summary = flow_queries.flow_summary(code, today_utc()) if FLOW_CODE_PATTERN.match(code) \
+        else None
+    if summary is None:
+        abort(404, description=f'There is no flow {flow_code}.')
+    return jsonify(flow_item(summary))
+
+
+def _day(raw: str, name: str, errors: dict) -> date | None:
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        errors[name] = f'{name}="{raw}" is not a date: use YYYY-MM-DD.'
+        return None
+
+
+@bp.route('/stats/daily')
+def daily():
+    """Responses per UTC day and status (from the daily summary), summed over the chosen
+    flows."""
+    errors: dict[str, str] = {}
+    today = today_utc()
+    last = _day(request.args['to'], 'to', errors) if request.args.get('to') else today
+    first = _day(request.args['from'], 'from', errors) if request.args.get('from') else None
+    flows = [code.strip().upper() for raw in request.args.getlist('flow')
+             for code in raw.split(',') if code.strip()]
+    statuses = [s.strip().upper() for raw in request.args.getlist('status')
+                for s in raw.split(',') if s.strip()]
+    bad_flows = [code for code in flows if not FLOW_CODE_PATTERN.match(code)]
+    if bad_flows:
+        errors['flow'] = f'{", ".join(bad_flows[:5])} is not a flow code.'
+    elif len(flows) > MAX_LIST_VALUES:
+        errors['flow'] = f'Choose at most {MAX_LIST_VALUES} flows.'
+    bad_statuses = [s for s in statuses if s not in STATUSES]
+    if bad_statuses:
+        errors['status'] = f'Unknown status {", ".join(bad_statuses[:5])}: use {", ".join(STATUSES)}.'
+    if last and first is None and 'from' not in errors:
+        first = last - timedelta(days=DAILY_DEFAULT_DAYS - 1)
+    if first and last:
+        if first > last:
+            errors['to'] = 'to must not be earlier than from.'
+        elif (last - first).days + 1 > DAILY_MAX_DAYS:
+            errors['from'] = f'Ask for at most {DAILY_MAX_DAYS} days at a time.'
+    if errors:
+        return bad_request(errors)
+    rows = daily_rows(first, last, flow_codes=flows or None, statuses=statuses or None)
+    return jsonify({
+        'from': first.isoformat(), 'to': last.isoformat(), 'time_zone': 'UTC',
+        'items': [{'day': day.isoformat(), 'status': status, 'responses': responses,
+                   'duration_ms_sum': duration} for day, status, responses, duration in rows],
+    })
+
+
+@bp.route('/openapi.json')
+def openapi():
+    return jsonify(openapi_document())

@@ -1,0 +1,102 @@
+"""The dashboard's figures. Each is one index range read or a read of the daily summary, so the
+page stays fast at millions of responses.
+
+"Failing now" rule (stated on the page): a flow is failing now when it has at least
+FAILING_MIN_RESPONSES responses in the last FAILING_WINDOW and at least FAILING_ERROR_SHARE of
+them are errors.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+
+from ..models import Flow, Response
+from .daily import error_rates_since
+from .responses import flow_names, ops_scalar, ops_session_execute
+
+FAILING_WINDOW = timedelta(hours=3)
+FAILING_MIN_RESPONSES = 3
+FAILING_ERROR_SHARE = 0.5
+TOP_DAYS = 7
+REASONS_WINDOW = timedelta(hours=24)
+TOP_LIMIT = 10
+
+
+@dataclass
+class Period:
+    responses: int
+    errors: int
+
+    @property
+    def error_rate(self) -> float | None:
+        return self.errors / self.responses if self.responses else None
+
+
+@dataclass
+class FlowErrors:
+    flow_code: str
+    name: str
+    responses: int
+    errors: int
+
+    @property
+    def error_rate(self) -> float | None:
+        return self.errors / self.responses if self.responses else None
+
+
+def period(start: datetime, end: datetime) -> Period:
+    in_range = (Response.responded_at >= start, Response.responded_at < end)
+    total = ops_scalar(select(func.count()).select_from(Response).where(*in_range))
+    errors = ops_scalar(select(func.count()).select_from(Response)
+                        .where(Response.status == 'ERROR', *in_range))
+    return Period(int(total), int(errors))
+
+
+def failing_now(now: datetime) -> list[FlowErrors]:
+    """Flows whose recent responses are mostly errors (the rule in the module docstring).
+
+    First the window's errors (a short range of the (status, responded_at) index), then, for
+    the flows with enough errors to qualify, their totals (one statement, a seek per flow in
+    the (flow_code, responded_at) index): cheap whatever the number of flows or rows."""
+    window = (Response.responded_at >= now - FAILING_WINDOW, Response.responded_at < now)
+    errors = Counter(code for (code,) in ops_session_execute(
+        select(Response.flow_code).where(Response.status == 'ERROR', *window)))
+    candidates = sorted(code for code, count in errors.items()
+                        if count >= FAILING_MIN_RESPONSES * FAILING_ERROR_SHARE)
+    if not candidates:
+        return []
+    in_window = (select(func.count()).select_from(Response)
+                 .where(Response.flow_code == Flow.flow_code, *window).scalar_subquery())
+    totals = ops_session_execute(select(Flow.flow_code, in_window)
+                                 .where(Flow.flow_code.in_(candidates)))
+    failing = [(code, int(total)) for code, total in totals
+               if total >= FAILING_MIN_RESPONSES and errors[code] / total >= FAILING_ERROR_SHARE]
+    names = flow_names(code for code, _total in failing)
+    found = [FlowErrors(code, names.get(code, ''), total, errors[code])
+             for code, total in failing]
+    return sorted(found, key=lambda flow: (-flow.error_rate, -flow.errors, flow.flow_code))
+
+
+def top_failing_flows(today, limit: int = TOP_LIMIT) -> list[FlowErrors]:
+    """Flows with the most errors over the last TOP_DAYS UTC days (daily summary)."""
+    rates = error_rates_since(today - timedelta(days=TOP_DAYS - 1))
+    ranked = sorted(((code, total, errs) for code, (total, errs) in rates.items() if errs),
+                    key=lambda item: (-item[2], item[0]))[:limit]
+    names = flow_names(code for code, _total, _errs in ranked)
+    return [FlowErrors(code, names.get(code, ''), total, errs) for code, total, errs in ranked]
+
+
+def top_error_reasons(now: datetime, limit: int = TOP_LIMIT) -> list[tuple[str, int]]:
+    """The most frequent error reasons over the last REASONS_WINDOW (error rows only, read
+    through the (status, responded_at) index; a day keeps the grouping cheap)."""
+    statement = (select(Response.error_reason, func.count().label('n'))
+                 .where(Response.status == 'ERROR',
+                        Response.responded_at >= now - REASONS_WINDOW,
+                        Response.error_reason.is_not(None))
+                 .group_by(Response.error_reason)
+                 .order_by(func.count().desc(), Response.error_reason)
+                 .limit(limit))
+    return [(reason, int(count)) for reason, count in ops_session_execute(statement)]

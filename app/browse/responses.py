@@ -1,0 +1,196 @@
+"""Responses matching a ResponseFilter: one page (keyset), a count that stays cheap, one
+response, and every row for exports."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import g, has_request_context
+from sqlalchemy import func, literal, or_, select
+
+from ..extensions import db
+from ..models import Flow, Response, ResponseDaily
+from . import keyset
+from .filters import ResponseFilter
+from .search_index import escape_like, reason_matches, sqlite_match_count
+
+#: Above this many matching rows the count says "10,000+" instead of counting on.
+COUNT_CAP = 10_000
+
+LIST_COLUMNS = (Response.response_id, Response.flow_code, Response.responded_at, Response.status,
+                Response.result_code, Response.duration_ms, Response.error_reason,
+                Response.payload_bytes)
+
+
+def ops_connection():
+    """The request's connection to the ops database (Core execution: rows come back as
+    tuples without ORM bookkeeping, which matters when thousands are read)."""
+    return db.session.connection(bind_arguments={'bind': db.engines['ops']})
+
+
+def ops_session_execute(statement):
+    """Run a select on the ops bind and return all its rows."""
+    return ops_connection().execute(statement).all()
+
+
+def ops_scalar(statement):
+    return ops_connection().execute(statement).scalar()
+
+
+def dialect_name() -> str:
+    return db.engines['ops'].dialect.name
+
+
+def _memo(key, compute):
+    """Per-request memory for facts several queries of one page need (matching flows, match
+    counts); nothing outlives the request."""
+    if not has_request_context():
+        return compute()
+    memo = g.setdefault('_browse_memo', {})
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]
+
+
+def flows_matching_text(text: str):
+    """A select of the codes of flows whose code or name contains ``text`` (a subquery, so
+    any number of flows can match without long IN lists)."""
+    pattern = '%' + escape_like(text.lower()) + '%'
+    return select(Flow.flow_code).where(
+        or_(func.lower(Flow.flow_code).like(pattern, escape='\\'),
+            func.lower(Flow.name).like(pattern, escape='\\')))
+
+
+def any_flow_matches(text: str) -> bool:
+    return _memo(('any_flow', text), lambda: bool(ops_session_execute(
+        flows_matching_text(text).limit(1))))
+
+
+def reason_match_count(text: str) -> int:
+    """How many responses have the text in their error reason (SQLite: from the FTS index)."""
+    return _memo(('fts', text), lambda: sqlite_match_count(ops_session_execute, text))
+
+
+def rows_of_matching_flows(text: str) -> int:
+    """Responses of the flows whose code or name contains ``text`` (daily summary)."""
+    return _memo(('flow_rows', text), lambda: int(ops_scalar(
+        select(func.coalesce(func.sum(ResponseDaily.responses), 0))
+        .where(ResponseDaily.flow_code.in_(flows_matching_text(text))))))
+
+
+def total_responses() -> int:
+    return _memo('total', lambda: int(ops_scalar(
+        select(func.coalesce(func.sum(ResponseDaily.responses), 0)))))
+
+
+def _common_text(flt: ResponseFilter, flows_match: bool) -> bool:
+    """SQLite: is the search text common enough that scanning in page order beats sorting all
+    matches? Scanning reads about size × total / matches rows, sorting reads every match, so
+    scanning wins when matches² > size × total."""
+    matches = reason_match_count(flt.text) + (rows_of_matching_flows(flt.text) if flows_match
+                                              else 0)
+    return matches * matches > (flt.size + 1) * total_responses()
+
+
+def conditions(flt: ResponseFilter, for_page: bool = False) -> list:
+    """WHERE conditions for a filter (the text filter looks up matching flows first).
+    ``for_page``: the rows are read in page order with a LIMIT (not counted)."""
+    where = []
+    if flt.flows:
+        where.append(Response.flow_code.in_(flt.flows))
+    if flt.statuses and len(flt.statuses) < 3:
+        where.append(Response.status.in_(flt.statuses))
+    if flt.start is not None:
+        where.append(Response.responded_at >= flt.start)
+    if flt.end is not None:
+        where.append(Response.responded_at < flt.end)
+    if flt.result_code is not None:
+        where.append(Response.result_code == flt.result_code)
+    if flt.text:
+        flows_match = any_flow_matches(flt.text)
+        dialect = dialect_name()
+        scan = for_page and dialect == 'sqlite' and _common_text(flt, flows_match)
+        by_reason = reason_matches(dialect, flt.text, scan=scan)
+        where.append(or_(Response.flow_code.in_(flows_matching_text(flt.text)), by_reason)
+                     if flows_match else by_reason)
+    return where
+
+
+def base_select(flt: ResponseFilter, columns=LIST_COLUMNS):
+    return select(*columns).where(*conditions(flt, for_page=True))
+
+
+def fetch_page(flt: ResponseFilter, cursor: keyset.Cursor | None) -> keyset.Page:
+    return keyset.fetch_page(ops_session_execute, base_select(flt), flt.sort, cursor, flt.size)
+
+
+@dataclass(frozen=True)
+class Count:
+    value: int
+    capped: bool     # True: at least ``value`` rows match ("10,000+")
+
+    def __str__(self) -> str:
+        return f'{self.value:,}+' if self.capped else f'{self.value:,}'
+
+
+def count(flt: ResponseFilter) -> Count:
+    """How many responses match: exact from the daily summary when the filter allows it,
+    otherwise counted up to COUNT_CAP rows."""
+    if flt.countable_from_summary:
+        statement = select(func.coalesce(func.sum(ResponseDaily.responses), 0))
+        if flt.flows:
+            statement = statement.where(ResponseDaily.flow_code.in_(flt.flows))
+        if flt.statuses:
+            statement = statement.where(ResponseDaily.status.in_(flt.statuses))
+        return Count(int(ops_scalar(statement)), False)
+    if _text_only(flt) and dialect_name() == 'sqlite':
+        # The search index counts matches by itself; with matching flows the union is at
+        # least as large as either part.
+        flows_match = any_flow_matches(flt.text)
+        reasons = reason_match_count(flt.text)
+        flow_rows = rows_of_matching_flows(flt.text) if flows_match else 0
+        if max(reasons, flow_rows) > COUNT_CAP:
+            return Count(COUNT_CAP, True)
+        if not flows_match:
+            return Count(reasons, False)
+    found = count_up_to(flt, COUNT_CAP)
+    if found > COUNT_CAP:
+        return Count(COUNT_CAP, True)
+    return Count(found, False)
+
+
+def _text_only(flt: ResponseFilter) -> bool:
+    return bool(flt.text) and not (flt.flows or flt.statuses or flt.start or flt.end
+                                   or flt.result_code is not None)
+
+
+def count_up_to(flt: ResponseFilter, limit: int) -> int:
+    """The number of matching rows, or ``limit + 1`` when there are more than ``limit``."""
+    limited = select(literal(1)).select_from(Response.__table__).where(*conditions(flt)) \
+        .limit(limit + 1).subquery()
+    return int(ops_scalar(select(func.count()).select_from(limited)))
+
+
+def get_response(response_id: int):
+    statement = select(*LIST_COLUMNS, Response.batch_id).where(Response.response_id == response_id)
+    rows = ops_session_execute(statement)
+    return rows[0] if rows else None
+
+
+def flow_names(codes) -> dict[str, str]:
+    codes = list(set(codes))
+    if not codes:
+        return {}
+    return dict(ops_session_execute(
+        select(Flow.flow_code, Flow.name).where(Flow.flow_code.in_(codes))))
+
+
+def missing_flows(codes) -> list[str]:
+    """Flow codes in a filter that name no flow (reported to the person, not silently empty)."""
+    known = flow_names(codes)
+    return [code for code in codes if code not in known]
+
+
+def iter_chunks(flt: ResponseFilter, columns=LIST_COLUMNS, chunk: int = 10_000):
+    """Every matching row in the filter's order, in lists of ``chunk`` rows, one query each
+    (``columns`` must include the sort key and response_id)."""
+    return keyset.iter_chunks(ops_session_execute, base_select(flt, columns), flt.sort, chunk)

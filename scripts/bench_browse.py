@@ -1,0 +1,281 @@
+"""Benchmark of the employee pages, the API and the CSV export at millions of responses.
+
+Builds the demo data set scaled up (app.seeding.seed_demo, default 2,000,000 responses) in a
+temporary instance folder (SQLite) and, when configured, in PostgreSQL; then measures the
+server time of each page type over many requests through the WSGI app in-process (the app,
+not the network), and the CSV export's rows/s and memory. Prints p50/p95 against the targets
+of design.md §6: pages p95 ≤ 50 ms, text search p95 ≤ 100 ms, export ≥ 150k rows/s with flat
+memory.
+
+    .venv/bin/python scripts/bench_browse.py                       # SQLite, 2M rows
+    .venv/bin/python scripts/bench_browse.py --responses 200000    # quicker
+    .venv/bin/python scripts/bench_browse.py --instance /tmp/bb    # keep/reuse the SQLite data
+    BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1/flowdesk_bench_app \\
+    BENCH_OPS_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1/flowdesk_bench_ops \\
+        .venv/bin/python scripts/bench_browse.py --backend postgresql
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+PAGE_TARGET_MS = 50.0
+SEARCH_TARGET_MS = 100.0
+EXPORT_TARGET_ROWS_PER_S = 150_000
+VIEWER = 'CORP\\bench'
+
+
+def rss_mb() -> float:
+    """Current resident memory of this process in MB (Linux /proc; elsewhere peak RSS)."""
+    statm = Path('/proc/self/statm')
+    if statm.exists():
+        pages = int(statm.read_text(encoding='ascii').split()[1])
+        return pages * os.sysconf('SC_PAGE_SIZE') / 1e6
+    import resource  # noqa: PLC0415 (POSIX fallback, benchmark only)
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3
+
+
+def percentile(values, share):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+
+
+def build_app(backend: str, instance: Path):
+    from app import create_app
+    environ = {'FLOWDESK_INSTANCE_PATH': str(instance), 'LOG_LEVEL': 'ERROR',
+               'FLOWDESK_ADMINS': 'CORP\\benchadmin'}
+    if backend == 'postgresql':
+        environ.update(DATABASE_URL=os.environ['BENCH_DATABASE_URL'],
+                       OPS_DATABASE_URL=os.environ['BENCH_OPS_DATABASE_URL'],
+                       APP_SCHEMA=os.environ.get('BENCH_APP_SCHEMA', 'flowdesk_app'),
+                       OPS_SCHEMA=os.environ.get('BENCH_OPS_SCHEMA', 'flowdesk_ops'))
+    return create_app('testing', environ=environ)
+
+
+def prepare_data(app, responses: int, reseed: bool) -> None:
+    from flask_migrate import upgrade
+    from sqlalchemy import func, select
+
+    from app.extensions import db
+    from app.models import Response
+    from app.seeding import seed_demo
+    with app.app_context():
+        upgrade()
+        have = db.session.scalar(select(func.count()).select_from(Response))
+        db.session.remove()
+        if have == responses and not reseed:
+            print(f'  reusing {have:,} responses already there')
+            return
+        started = time.perf_counter()
+        summary = seed_demo(responses=responses, force=True)
+        print(f'  seeded {summary.responses:,} responses in {time.perf_counter() - started:.0f} s '
+              '(demo generator + inserts + daily summary + search index)')
+        engine = db.engines['ops']
+        if engine.dialect.name == 'postgresql':
+            with engine.connect().execution_options(isolation_level='AUTOCOMMIT') as conn:
+                conn.exec_driver_sql('VACUUM ANALYZE')
+        else:
+            with engine.connect() as conn:
+                conn.exec_driver_sql('PRAGMA wal_checkpoint(TRUNCATE)')
+                conn.exec_driver_sql('ANALYZE')
+
+
+def page_cases(app) -> dict[str, list[str]]:
+    """URLs per page type; each type cycles through its variants."""
+    from sqlalchemy import func, select
+
+    from app.browse.keyset import Cursor
+    from app.extensions import db
+    from app.models import Flow, Response
+    with app.app_context():
+        flows = list(db.session.scalars(select(Flow.flow_code).order_by(Flow.flow_code)))
+        total = db.session.scalar(select(func.count()).select_from(Response))
+        deep = []
+        for share in (0.3, 0.5, 0.9):
+            row = db.session.execute(
+                select(Response.responded_at, Response.response_id)
+                .order_by(Response.responded_at.desc(), Response.response_id.desc())
+                .offset(int(total * share)).limit(1)).first()
+            page = int(total * share) // 50 + 1
+            deep.append(Cursor('n', 'newest', 0, row.responded_at, row.response_id, page).encode())
+        codes = db.session.execute(
+            select(Response.result_code).where(Response.status == 'ERROR')
+            .group_by(Response.result_code).limit(5)).scalars().all()
+        db.session.remove()
+    busy, quiet = flows[0], flows[len(flows) // 2]
+    return {
+        'dashboard': ['/', '/?days=90'],
+        'list page 1': ['/responses', '/responses?sort=oldest', '/responses?size=200'],
+        'filtered list': ['/responses?status=ERROR&range=7d', f'/responses?flow={busy}',
+                          f'/responses?flow={quiet}&status=ERROR',
+                          f'/responses?result_code={codes[0]}',
+                          '/responses?status=WARN&status=ERROR&range=24h',
+                          '/responses?sort=slowest', f'/responses?flow={busy}&sort=fastest'],
+        'deep page': [f'/responses?cursor={token}' for token in deep],
+        'text search': ['/responses?q=timeout', '/responses?q=deadlock+victim',
+                        '/responses?q=Orders', '/responses?q=NullReference&range=30d',
+                        '/responses?q=checksum&status=ERROR'],
+        'flow list': ['/flows', '/flows?type=API', '/flows?q=sap'],
+        'flow page': [f'/flows/{busy}', f'/flows/{quiet}?days=90'],
+        'API': ['/api/v1/responses', '/api/v1/responses?status=ERROR&range=24h&size=100',
+                f'/api/v1/flows/{busy}', '/api/v1/flows', '/api/v1/stats/daily'],
+    }
+
+
+def measure_pages(app, cases, requests: int) -> list[tuple[str, float, float, float]]:
+    client = app.test_client()
+    client.environ_base['REMOTE_USER'] = VIEWER
+    results = []
+    for kind, urls in cases.items():
+        for url in urls:                              # warm-up: caches, compiled SQL
+            response = client.get(url)
+            assert response.status_code == 200, (url, response.status_code,
+                                                 response.get_data(as_text=True)[:500])
+        times = []
+        for index in range(requests):
+            url = urls[index % len(urls)]
+            started = time.perf_counter()
+            response = client.get(url)
+            response.get_data()
+            times.append((time.perf_counter() - started) * 1000)
+        target = SEARCH_TARGET_MS if kind == 'text search' else PAGE_TARGET_MS
+        results.append((kind, statistics.median(times), percentile(times, 0.95), target))
+    return results
+
+
+def measure_export(app, url: str) -> tuple[int, float, float, float]:
+    """(rows, seconds, RSS growth MB during the export, RSS at start MB)."""
+    client = app.test_client()
+    client.environ_base['REMOTE_USER'] = VIEWER
+    start_rss = rss_mb()
+    peak = start_rss
+    started = time.perf_counter()
+    response = client.get(url, buffered=False)
+    lines = 0
+    for index, chunk in enumerate(response.response):
+        lines += chunk.count(b'\n')
+        if index % 50 == 0:
+            peak = max(peak, rss_mb())
+    seconds = time.perf_counter() - started
+    response.close()
+    return lines - 1, seconds, peak - start_rss, start_rss
+
+
+def reference_read(app, minimum_day) -> tuple[int, float]:
+    """Reference: the same columns read with the bare DB-API cursor, nothing else."""
+    from app.extensions import db
+    with app.app_context():
+        engine = db.engines['ops']
+        raw = engine.raw_connection()
+        try:
+            cursor = raw.cursor()
+            table = 'responses'
+            schema = app.config['OPS_SCHEMA']
+            if engine.dialect.name == 'postgresql' and schema:
+                table = f'"{schema}".responses'
+            started = time.perf_counter()
+            cursor.execute(f'SELECT response_id, flow_code, responded_at, status, result_code, '
+                           f'duration_ms, error_reason, payload_bytes FROM {table} '
+                           f"WHERE responded_at >= '{minimum_day:%Y-%m-%d %H:%M:%S}' "
+                           'ORDER BY responded_at DESC, response_id DESC')
+            rows = 0
+            while True:
+                batch = cursor.fetchmany(10_000)
+                if not batch:
+                    break
+                rows += len(batch)
+            return rows, time.perf_counter() - started
+        finally:
+            raw.close()
+
+
+def run(backend: str, args) -> bool:
+    from datetime import datetime, timedelta, timezone
+    print(f'\n=== {backend} ===')
+    temporary = None
+    if backend == 'sqlite':
+        if args.instance:
+            instance = Path(args.instance)
+            instance.mkdir(parents=True, exist_ok=True)
+        else:
+            instance = temporary = Path(tempfile.mkdtemp(prefix='flowdesk-bench-browse-'))
+    else:
+        instance = temporary = Path(tempfile.mkdtemp(prefix='flowdesk-bench-browse-'))
+    try:
+        app = build_app(backend, instance)
+        prepare_data(app, args.responses, args.reseed)
+        cases = page_cases(app)
+        results = measure_pages(app, cases, args.requests)
+        ok = True
+        print(f'  {"page type":<14} {"p50 ms":>8} {"p95 ms":>8} {"target":>8}  p95/target')
+        for kind, p50, p95, target in results:
+            passed = p95 <= target
+            ok &= passed
+            print(f'  {kind:<14} {p50:8.1f} {p95:8.1f} {target:8.0f}  {p95 / target:5.2f} '
+                  f'{"ok" if passed else "MISSED"}')
+        now = datetime.now(timezone.utc).replace(tzinfo=None)
+        since = now - timedelta(days=args.export_days)
+        export_url = f'/responses/export.csv?from={since:%Y-%m-%dT%H:%M:%S}Z'
+        rows, seconds, growth, base = measure_export(app, export_url)
+        ref_rows, ref_seconds = reference_read(app, since)
+        rate = rows / seconds
+        ref_rate = ref_rows / ref_seconds
+        passed = rate >= EXPORT_TARGET_ROWS_PER_S
+        ok &= passed
+        print(f'  export CSV     {rows:,} rows in {seconds:.1f} s = {rate:,.0f} rows/s '
+              f'(target {EXPORT_TARGET_ROWS_PER_S:,}: {rate / EXPORT_TARGET_ROWS_PER_S:.2f}x '
+              f'{"ok" if passed else "MISSED"}); memory +{growth:.0f} MB over {base:.0f} MB '
+              'during the export')
+        print(f'  reference      bare DB-API read of the same rows: {ref_rate:,.0f} rows/s; '
+              f'export/reference = {rate / ref_rate:.2f}')
+        print(f'  peak RSS of the benchmark process: {peak_rss_mb():.0f} MB')
+        return ok
+    finally:
+        if temporary is not None and not args.keep:
+            shutil.rmtree(temporary, ignore_errors=True)
+
+
+def peak_rss_mb() -> float:
+    try:
+        import resource  # noqa: PLC0415
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3
+    except ImportError:
+        return rss_mb()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('--responses', type=int, default=2_000_000)
+    parser.add_argument('--requests', type=int, default=60,
+                        help='requests per page type (default 60)')
+    parser.add_argument('--backend', choices=['sqlite', 'postgresql', 'both'], default=None,
+                        help='default: sqlite, plus postgresql when BENCH_DATABASE_URL is set')
+    parser.add_argument('--instance', help='SQLite instance folder to keep and reuse')
+    parser.add_argument('--reseed', action='store_true', help='reseed even when data is there')
+    parser.add_argument('--keep', action='store_true', help='keep the temporary folder')
+    parser.add_argument('--export-days', type=int, default=30,
+                        help='export the responses of the last N days (30 ≈ half the data)')
+    args = parser.parse_args()
+    backends = {'sqlite': ['sqlite'], 'postgresql': ['postgresql'],
+                'both': ['sqlite', 'postgresql']}.get(args.backend or '')
+    if backends is None:
+        backends = ['sqlite'] + (['postgresql'] if os.environ.get('BENCH_DATABASE_URL') else [])
+    if 'postgresql' in backends and not (os.environ.get('BENCH_DATABASE_URL')
+                                         and os.environ.get('BENCH_OPS_DATABASE_URL')):
+        parser.error('PostgreSQL needs BENCH_DATABASE_URL and BENCH_OPS_DATABASE_URL')
+    ok = all([run(backend, args) for backend in backends])
+    print('\nall targets met' if ok else '\nsome targets missed (see MISSED above)')
+    return 0 if ok else 1
+
+
+if __name__ == '__main__':
+    sys.exit(main())

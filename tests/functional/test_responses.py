@@ -1,0 +1,143 @@
+"""The response list: each filter (alone and combined) shows exactly the matching rows, links
+keep every filter, bad values get a message on the page (400, nothing listed), and each
+response has a detail page."""
+import re
+from datetime import timedelta
+
+from parameterized import parameterized
+from sqlalchemy import func, or_, select
+
+from app.extensions import db
+from app.main.helpers import now_utc
+from app.models import Flow, Response
+from tests.base import on_every_backend
+from tests.functional.browse_data import SeededTestCase
+
+ROW_ID = re.compile(r'aria-label="Response (\d+) details"')
+
+
+@on_every_backend
+class ResponseListTests(SeededTestCase):
+    def listed_ids(self, query: str) -> list[int]:
+        """Every response id the list shows for a query, following Next links."""
+        ids, url = [], f'/responses?{query}&size=200' if query else '/responses?size=200'
+        while url:
+            body = self.assertPageContains(self.client.get(url))
+            ids += [int(found) for found in ROW_ID.findall(body)]
+            match = re.search(r'rel="next" href="([^"]+)"', body)
+            url = match.group(1).replace('&amp;', '&') if match else None
+        return ids
+
+    def expected_ids(self, *conditions) -> list[int]:
+        return list(db.session.scalars(
+            select(Response.response_id).where(*conditions)
+            .order_by(Response.responded_at.desc(), Response.response_id.desc())))
+
+    def test_filter_matrix(self):
+        now = now_utc()
+        codes = self.flow_codes()
+        error = self.any_response(Response.status == 'ERROR')
+        reason_word = error.error_reason.split()[0]
+        flow_words = db.session.scalar(select(Flow.name).where(Flow.flow_code == codes[1]))
+        name_word = flow_words.split()[0]
+        like = f'%{reason_word.lower()}%'
+        name_like = f'%{name_word.lower()}%'
+        named_flows = list(db.session.scalars(select(Flow.flow_code).where(or_(
+            func.lower(Flow.name).like(name_like), func.lower(Flow.flow_code).like(name_like)))))
+        cases = [
+            ('', []),
+            (f'flow={codes[0]}', [Response.flow_code == codes[0]]),
+            (f'flow={codes[0]},{codes[2]}', [Response.flow_code.in_([codes[0], codes[2]])]),
+            ('status=ERROR', [Response.status == 'ERROR']),
+            ('status=WARN&status=ERROR', [Response.status.in_(['WARN', 'ERROR'])]),
+            ('range=24h', [Response.responded_at >= now - timedelta(hours=24)]),
+            (f'result_code={error.result_code}', [Response.result_code == error.result_code]),
+            (f'flow={error.flow_code}&status=ERROR&range=7d',
+             [Response.flow_code == error.flow_code, Response.status == 'ERROR',
+              Response.responded_at >= now - timedelta(days=7)]),
+            (f'q={reason_word}',
+             [or_(func.lower(Response.error_reason).like(like),
+                  Response.flow_code.in_(self._flows_like(like)))]),
+            (f'q={name_word}&status=OK',
+             [or_(func.lower(Response.error_reason).like(name_like),
+                  Response.flow_code.in_(named_flows)), Response.status == 'OK']),
+        ]
+        for query, conditions in cases:
+            with self.subTest(query=query):
+                expected = self.expected_ids(*conditions)
+                if not conditions:
+                    expected = expected[:200]          # the unfiltered list: first page only
+                    body = self.client.get('/responses?size=200').get_data(as_text=True)
+                    self.assertEqual([int(i) for i in ROW_ID.findall(body)], expected)
+                    continue
+                self.assertEqual(self.listed_ids(query), expected)
+
+    def _flows_like(self, like):
+        return list(db.session.scalars(select(Flow.flow_code).where(or_(
+            func.lower(Flow.name).like(like), func.lower(Flow.flow_code).like(like)))))
+
+    def test_custom_range_in_the_display_zone(self):
+        row = self.any_response()
+        start = row.responded_at.replace(microsecond=0)
+        query = (f'range=custom&from={start:%Y-%m-%dT%H:%M:%S}'
+                 f'&to={start + timedelta(hours=2):%Y-%m-%dT%H:%M:%S}')
+        expected = self.expected_ids(Response.responded_at >= start,
+                                     Response.responded_at < start + timedelta(hours=2))
+        self.assertEqual(self.listed_ids(query), expected)
+        self.assertTrue(expected)
+
+    def test_count_is_exact_or_capped(self):
+        body = self.client.get('/responses?status=ERROR').get_data(as_text=True)
+        errors = self.count_where(Response.status == 'ERROR')
+        self.assertIn(f'<strong>{errors:,}</strong>', body)
+
+    def test_links_keep_the_filters(self):
+        code = self.flow_codes()[0]
+        body = self.client.get(f'/responses?flow={code}&status=ERROR&status=WARN&size=25'
+                               '&sort=oldest').get_data(as_text=True)
+        export = re.search(r'id="export-csv" href="([^"]+)"', body) or \
+            re.search(r'href="([^"]+)" id="export-csv"', body)
+        self.assertIsNotNone(export)
+        for part in (f'flow={code}', 'status=WARN', 'status=ERROR', 'sort=oldest', 'size=25'):
+            self.assertIn(part, export.group(1))
+
+    @parameterized.expand([
+        ('q=ab', 'Search text needs at least 3 characters'),
+        ('status=BROKEN', 'Unknown status BROKEN'),
+        ('range=forever', 'Unknown time range'),
+        ('from=yesterday', 'is not a date or time'),
+        ('result_code=x1', 'is not a whole number'),
+        ('size=1000', 'Page size must be one of'),
+        ('sort=best', 'Unknown sort'),
+        ('flow=NO-SUCH-FLOW', 'There is no flow NO-SUCH-FLOW'),
+        ('cursor=garbage', 'The page link is damaged'),
+    ])
+    def test_bad_values_get_a_message_not_a_500(self, query, message):
+        body = self.assertPageContains(self.client.get(f'/responses?{query}'), message,
+                                       'id="filter-errors"', status=400)
+        self.assertEqual(ROW_ID.findall(body), [])
+
+    def test_form_has_a_label_for_every_input(self):
+        body = self.client.get('/responses').get_data(as_text=True)
+        form = body[body.index('<form'):body.index('</form>')]
+        ids = re.findall(r'<(?:input|select)[^>]*\bid="([^"]+)"', form)
+        self.assertGreater(len(ids), 8)
+        for input_id in ids:
+            self.assertIn(f'for="{input_id}"', form)
+
+    def test_detail_page(self):
+        row = self.any_response(Response.status == 'ERROR')
+        body = self.assertPageContains(self.client.get(f'/responses/{row.response_id}'),
+                                       f'Response {row.response_id}', row.flow_code)
+        self.assertIn(row.error_reason.replace("'", '&#39;').replace('"', '&#34;')[:40], body)
+
+    def test_missing_response_is_a_404_with_a_hint(self):
+        self.assertPageContains(self.client.get('/responses/999999999'),
+                                'There is no response 999999999', status=404)
+
+    def test_admin_sees_the_same_list(self):
+        body = self.assertPageContains(self.admin_client().get('/responses?status=ERROR'))
+        self.assertTrue(ROW_ID.findall(body))
+
+    def test_anonymous_is_refused(self):
+        self.assertEqual(self.client_for(None).get('/responses').status_code, 401)
