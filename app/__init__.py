@@ -54,7 +54,9 @@ def create_app(config_name: str | None = None, environ=None, **overrides) -> Fla
     configure_logging(app)
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), compare_type=True)
+    from .browse.search_index import include_object
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), compare_type=True,
+                     include_object=include_object)
     csrf.init_app(app)
     bootstrap.init_app(app)
 
@@ -82,6 +84,10 @@ def create_app(config_name: str | None = None, environ=None, **overrides) -> Fla
     app.register_blueprint(main_bp)
     from .admin import bp as admin_bp
     app.register_blueprint(admin_bp)
+    from .api import bp as api_bp
+    app.register_blueprint(api_bp, url_prefix='/api/v1')
+    from .auth import bp as auth_bp
+    app.register_blueprint(auth_bp)
 
     app.logger.debug('Flowdesk %s started with the %s configuration', __version__, settings.NAME)
     return app

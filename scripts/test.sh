@@ -46,4 +46,9 @@ then
   echo "PostgreSQL tier on: ${PG_HOST}:${PG_PORT} (flowdesk_ci_app, flowdesk_ci_ops)"
 fi
 
+# Static analysis: any medium or high bandit finding fails the run (justify exceptions inline
+# with `# nosec Bxxx  # reason`; README "Security").
+echo "bandit: scanning app/, config.py, flasky.py (medium and high severity)"
+.venv/bin/bandit -q -r app config.py flasky.py -ll
+
 exec .venv/bin/flask --app flasky test "$@"
