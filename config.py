@@ -211,6 +211,8 @@ class Config:
         self.UPLOAD_FOLDER = Path(env.get('UPLOAD_FOLDER') or (self.INSTANCE_PATH / 'uploads'))
         self.UPLOAD_RETENTION_HOURS = env_int(env, 'UPLOAD_RETENTION_HOURS', 24)
         self.EXPORT_XLSX_MAX_ROWS = env_int(env, 'EXPORT_XLSX_MAX_ROWS', 100_000)
+        #: How long one process reuses the dashboard's figures (a load shows at once anyway).
+        self.DASHBOARD_CACHE_SECONDS = env_int(env, 'DASHBOARD_CACHE_SECONDS', 60)
 
         # Logging: production writes a rotating file because wfastcgi swallows stderr.
         self.LOG_LEVEL = env.get('LOG_LEVEL', 'INFO').upper()
@@ -286,6 +288,8 @@ class TestingConfig(Config):
         super().__init__(environ)
         env = os.environ if environ is None else environ
         self.WTF_CSRF_ENABLED = env_flag(env, 'WTF_CSRF_ENABLED', False)
+        # Tests change rows directly, not through loads: figures are always computed.
+        self.DASHBOARD_CACHE_SECONDS = env_int(env, 'DASHBOARD_CACHE_SECONDS', 0)
         self.LOG_LEVEL = env.get('LOG_LEVEL', 'WARNING').upper()
 
 
