@@ -281,6 +281,8 @@ class Loader:
         self.time_index = (spec.stored_columns.index(spec.time_column)
                            if spec.time_column else None)
         self.width = len(spec.column_names)
+        self.derived = [(spec.column_names.index(column.source), column.compute)
+                        for column in spec.derived]
 
     def run(self) -> LoadOutcome:
         started = time.perf_counter()
@@ -365,7 +367,8 @@ class Loader:
             checker = RowChecker(self.spec, plan, ParseContext(current_app.config['DATA_TIMEZONE']),
                                  self.problems, source)
             references = self.reference_checks(connection)
-            check, batch_id, counts = checker.check, self.batch_id, self.counts
+            check, batch_id, counts, derived = (checker.check, self.batch_id, self.counts,
+                                                self.derived)
             lines, chunk = [], []
             size = max(source.size, 1)
             for line, cells in rows:
@@ -383,6 +386,8 @@ class Loader:
                 if values is None:
                     continue
                 values.append(batch_id)
+                for source, compute in derived:
+                    values.append(compute(values[source]))
                 lines.append(line)
                 chunk.append(values)
                 if len(chunk) >= CHUNK_ROWS:

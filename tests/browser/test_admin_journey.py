@@ -73,6 +73,11 @@ class AdminJourneyTest(BrowserTestCase):
         self.assertIn('failed', self.heading())
         self.assertIn('Rejected: 3 problems found; nothing was changed.',
                       self.find('#batch-message').text)
+        # The one-time message survives the upload script (it shows the page it received).
+        self.assertIn('Rejected: 3 problems found', self.flash())
+        inserted = self.driver.find_element(
+            By.XPATH, '//th[normalize-space()="Inserted"]/following-sibling::td[1]')
+        self.assertEqual(inserted.text.strip(), '0')
         problems = self.driver.execute_script(
             "return Array.from(document.querySelectorAll('#problems tbody tr'),"
             " tr => Array.from(tr.querySelectorAll('td'), td => td.textContent.trim()));")
@@ -94,6 +99,7 @@ class AdminJourneyTest(BrowserTestCase):
         self.assertIn('dry run validated', self.heading())
         self.assertIn('Dry run: the file is valid and nothing was changed. Loading it would give '
                       '5 inserted', self.find('#batch-message').text)
+        self.assertIn('Dry run: the file is valid', self.flash())
         self.assertEqual(self.new_rows_in_database(), 0)
 
         # 3. Loaded from the dry run without choosing the file again.
