@@ -54,9 +54,7 @@ def create_app(config_name: str | None = None, environ=None, **overrides) -> Fla
     configure_logging(app)
 
     db.init_app(app)
-    from .browse.search_index import include_object
-    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), compare_type=True,
-                     include_object=include_object)
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), compare_type=True)
     csrf.init_app(app)
     bootstrap.init_app(app)
 

@@ -19,6 +19,7 @@ from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
 from .csv_safety import neutralise_cell, neutralise_formula, neutralise_row  # noqa: F401
+from .error_reasons import ReasonDictionary, reason_hash
 from .models import FLOW_TYPES, STATUSES, Flow, FlowVersion, Response, ResponseVersion
 
 Parser = Callable[[str], Any]
@@ -169,6 +170,17 @@ class ColumnSpec:
 
 
 @dataclass(frozen=True)
+class DerivedColumn:
+    """A stored column computed from another column of the same row (never in a file or an
+    export): ``compute(row[source])``. ``dictionary(connection)``: keeps each distinct source
+    value once under the computed key; writers call its ``add(values)`` before storing rows."""
+    name: str
+    source: str
+    compute: Callable[[Any], Any]
+    dictionary: Callable[[Any], Any] | None = None
+
+
+@dataclass(frozen=True)
 class DatasetSpec:
     name: str
     label: str
@@ -183,6 +195,8 @@ class DatasetSpec:
     #: the column whose UTC day the daily summary is kept by (None: no summary)
     time_column: str | None = None
     description: str = ''
+    #: stored after ``batch_id``, in this order
+    derived: tuple[DerivedColumn, ...] = ()
 
     # Column facts, in file/export order.
     @property
@@ -208,8 +222,8 @@ class DatasetSpec:
 
     @property
     def stored_columns(self) -> list[str]:
-        """Columns written by a load: the file's columns plus the batch id."""
-        return self.column_names + ['batch_id']
+        """Columns written by a load: the file's columns, the batch id, the derived columns."""
+        return self.column_names + ['batch_id'] + [column.name for column in self.derived]
 
     def column(self, name: str) -> ColumnSpec:
         for column in self.columns:
@@ -263,6 +277,7 @@ RESPONSES = DatasetSpec(
     references={'flow_code': 'flows'},
     time_column='responded_at',
     description='One row per run/response of a flow, keyed by response_id.',
+    derived=(DerivedColumn('reason_hash', 'error_reason', reason_hash, ReasonDictionary),),
     columns=(
         ColumnSpec('response_id', integer(1, INT64[1], required=True), required=True,
                    label='Response ID', help='whole number > 0'),
@@ -288,5 +303,5 @@ def get_dataset(name: str) -> DatasetSpec:
         raise KeyError(f'unknown dataset {name!r}: use one of {", ".join(DATASETS)}') from None
 
 
-__all__ = ['DATASETS', 'FLOWS', 'RESPONSES', 'ColumnSpec', 'DatasetSpec', 'ParseContext',
-           'get_dataset', 'neutralise_formula', 'neutralise_cell', 'neutralise_row']
+__all__ = ['DATASETS', 'FLOWS', 'RESPONSES', 'ColumnSpec', 'DatasetSpec', 'DerivedColumn',
+           'ParseContext', 'get_dataset', 'neutralise_formula', 'neutralise_cell', 'neutralise_row']

@@ -10,7 +10,9 @@ the flows loaded first):
   validation, bulk write, undo bookkeeping and the daily summary, in one transaction;
 - SQLite: the sqlite3 command-line tool's ``.import`` of the same rows (no validation);
   needs the sqlite3 CLI (Debian: ``apt-get install -y sqlite3``);
-- PostgreSQL (with --pg): raw ``COPY ... FROM STDIN`` of the same file (no validation);
+- PostgreSQL (with --pg): raw ``COPY ... FROM STDIN`` of the same rows (no validation);
+  both bulk tools get the rows with the batch id and the reason hash filled, so they write
+  exactly what the product writes (the error-reason dictionary aside);
 - pandas ``read_csv`` + ``to_sql`` (pandas is a benchmark-only dependency, not in
   requirements.txt: ``.venv/bin/pip install pandas``; --skip-pandas to leave it out).
 Each measurement runs in its own subprocess, which reports its peak RSS (POSIX only: this
@@ -41,11 +43,14 @@ UNTIL = datetime(2026, 11, 1)
 SCHEMAS = {'APP_SCHEMA': 'bench_app', 'OPS_SCHEMA': 'bench_ops'}
 COLUMNS = ('response_id', 'flow_code', 'responded_at', 'status', 'result_code', 'duration_ms',
            'error_reason', 'payload_bytes')
+#: What a load stores per row (the file's columns, the batch id, the derived reason hash).
+STORED_COLUMNS = COLUMNS + ('batch_id', 'reason_hash')
 
 
 # -- data -----------------------------------------------------------------------------------
 def generate(folder: Path, rows: int) -> dict[str, Path]:
     from app.demo_data import iter_responses, make_flows
+    from app.error_reasons import reason_hash
     flows = make_flows(40, 7)
     paths = {'flows': folder / 'flows.csv', 'responses': folder / 'responses.csv',
              'responses9': folder / 'responses_for_import.csv'}
@@ -60,7 +65,9 @@ def generate(folder: Path, rows: int) -> dict[str, Path]:
         out.writerow(COLUMNS)
         for row in iter_responses(flows, rows, until=UNTIL, seed=7):
             out.writerow(row)
-            out9.writerow(row + (0,))  # sqlite3 .import fills columns by position
+            # The engines' bulk tools store what the product stores: the batch id and the
+            # derived reason hash too (sqlite3 .import fills columns by position).
+            out9.writerow(row + (0, reason_hash(row[6])))
     return paths
 
 
@@ -117,9 +124,9 @@ def child_copy(backend: str, target: str, responses: str) -> dict:
     started = time.perf_counter()
     with psycopg.connect(url.render_as_string(hide_password=False)) as connection:
         with connection.cursor() as cursor:
-            columns = ', '.join(COLUMNS)
+            columns = ', '.join(STORED_COLUMNS)
             with cursor.copy(f'COPY "{SCHEMAS["OPS_SCHEMA"]}".responses ({columns}) FROM STDIN '
-                             '(FORMAT csv, HEADER true)') as copy, open(responses, 'rb') as handle:
+                             '(FORMAT csv)') as copy, open(responses, 'rb') as handle:
                 while block := handle.read(1 << 20):
                     copy.write(block)
         connection.commit()
@@ -210,7 +217,7 @@ def main() -> int:
             results['reference'] = sqlite_import(target, paths['responses9'])
         else:
             reference_name = 'COPY'
-            results['reference'] = run_child('copy', backend, target, paths['responses'])
+            results['reference'] = run_child('copy', backend, target, paths['responses9'])
         if not args.skip_pandas:
             target = fresh_target(backend, args.pg, work, 'pandas', paths['flows'])
             results['pandas'] = run_child('pandas', backend, target, paths['responses'])

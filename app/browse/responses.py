@@ -2,6 +2,7 @@
 response, and every row for exports."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from flask import g, has_request_context
@@ -11,7 +12,7 @@ from ..extensions import db
 from ..models import Flow, Response, ResponseDaily
 from . import keyset
 from .filters import ResponseFilter
-from .search_index import escape_like, reason_matches, sqlite_match_count
+from .search_index import escape_like, reason_match_count, reason_matches
 
 #: Above this many matching rows the count says "10,000+" instead of counting on.
 COUNT_CAP = 10_000
@@ -65,9 +66,11 @@ def any_flow_matches(text: str) -> bool:
         flows_matching_text(text).limit(1))))
 
 
-def reason_match_count(text: str) -> int:
-    """How many responses have the text in their error reason (SQLite: from the FTS index)."""
-    return _memo(('fts', text), lambda: sqlite_match_count(ops_session_execute, text))
+def reason_rows(text: str, limit: int) -> int:
+    """How many responses have the text in their error reason, counted through the reason
+    index up to ``limit`` (``limit + 1``: more than that)."""
+    return _memo(('reason_rows', text, limit), lambda: int(ops_scalar(
+        reason_match_count(dialect_name(), text, limit))))
 
 
 def rows_of_matching_flows(text: str) -> int:
@@ -85,10 +88,22 @@ def total_responses() -> int:
 def _common_text(flt: ResponseFilter, flows_match: bool) -> bool:
     """SQLite: is the search text common enough that scanning in page order beats sorting all
     matches? Scanning reads about size × total / matches rows, sorting reads every match, so
-    scanning wins when matches² > size × total."""
-    matches = reason_match_count(flt.text) + (rows_of_matching_flows(flt.text) if flows_match
-                                              else 0)
-    return matches * matches > (flt.size + 1) * total_responses()
+    scanning wins when matches² > size × total. Counting stops at that threshold (or the
+    count cap, which the total count needs anyway), so a common text is never counted out."""
+    threshold = _scan_threshold(flt)
+    flow_rows = rows_of_matching_flows(flt.text) if flows_match else 0
+    if flow_rows > threshold:
+        return True
+    return reason_rows(flt.text, _reason_count_limit(flt)) + flow_rows > threshold
+
+
+def _scan_threshold(flt: ResponseFilter) -> int:
+    return math.isqrt((flt.size + 1) * total_responses())
+
+
+def _reason_count_limit(flt: ResponseFilter) -> int:
+    """One reason count serves both the page plan and the total shown."""
+    return max(COUNT_CAP, _scan_threshold(flt)) if dialect_name() == 'sqlite' else COUNT_CAP
 
 
 def conditions(flt: ResponseFilter, for_page: bool = False) -> list:
@@ -142,11 +157,11 @@ def count(flt: ResponseFilter) -> Count:
         if flt.statuses:
             statement = statement.where(ResponseDaily.status.in_(flt.statuses))
         return Count(int(ops_scalar(statement)), False)
-    if _text_only(flt) and dialect_name() == 'sqlite':
-        # The search index counts matches by itself; with matching flows the union is at
+    if _text_only(flt):
+        # The reason index counts matches by itself; with matching flows the union is at
         # least as large as either part.
         flows_match = any_flow_matches(flt.text)
-        reasons = reason_match_count(flt.text)
+        reasons = reason_rows(flt.text, _reason_count_limit(flt))
         flow_rows = rows_of_matching_flows(flt.text) if flows_match else 0
         if max(reasons, flow_rows) > COUNT_CAP:
             return Count(COUNT_CAP, True)

@@ -386,8 +386,8 @@ class Loader:
                 if values is None:
                     continue
                 values.append(batch_id)
-                for source, compute in derived:
-                    values.append(compute(values[source]))
+                for source_index, compute in derived:
+                    values.append(compute(values[source_index]))
                 lines.append(line)
                 chunk.append(values)
                 if len(chunk) >= CHUNK_ROWS:

@@ -7,8 +7,10 @@ Never the ORM row by row:
   are chunked to stay under SQL Server's 2,100-parameter limit.
 
 Set-based work (the rows a replace deletes, undo) is SQLAlchemy Core, so it compiles for every
-dialect. The "keep" table is a temporary table of the keys a load left unchanged: it tells a
-replace which rows to keep, and spots a key repeated in the file after an unchanged row.
+dialect. Derived columns (the reason hash) arrive computed in each row; their dictionaries (the
+error-reason dictionary) get the new values before the rows are written, in the same
+transaction. The "keep" table is a temporary table of the keys a load left unchanged: it tells
+a replace which rows to keep, and spots a key repeated in the file after an unchanged row.
 """
 from __future__ import annotations
 
@@ -63,6 +65,10 @@ class BulkWriter:
         key_type = BigInteger() if spec.key_kind == 'int' else self.key_column.type
         self.keep = table_clause(self.keep_table_name, column('k', key_type), column('line', Integer()))
         self.kept_keys = 0
+        # (index of the source value in a stored row, its dictionary) per dictionary column
+        self.dictionaries = [
+            (spec.stored_columns.index(column.source), column.dictionary(connection))
+            for column in spec.derived if column.dictionary is not None]
 
     keep_table_name = KEEP_TABLE
 
@@ -104,14 +110,21 @@ class BulkWriter:
             cursor.close()
 
     # -- what a load writes ----------------------------------------------------------------
+    def add_to_dictionaries(self, rows) -> None:
+        """Dictionary entries first, for the values the rows are about to store."""
+        for index, dictionary in self.dictionaries:
+            dictionary.add(row[index] for row in rows)
+
     def insert(self, rows) -> None:
         if rows:
+            self.add_to_dictionaries(rows)
             self.bulk_insert(self.table, self.spec.stored_columns, rows)
 
     def update(self, rows) -> None:
         """Rewrite changed rows (values in stored-column order, key first)."""
         if not rows:
             return
+        self.add_to_dictionaries(rows)
         key_index = self.spec.stored_columns.index(self.spec.key)
         params = [[value for i, value in enumerate(row) if i != key_index] + [row[key_index]]
                   for row in rows]

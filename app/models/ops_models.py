@@ -6,7 +6,7 @@ Every loaded row carries ``batch_id``, the load batch that last wrote it.
 """
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, Unicode
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, Unicode, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from config import OPS_SCHEMA_KEY
@@ -53,13 +53,17 @@ class Response(db.Model):
         Index('ix_responses_flow_time', 'flow_code', 'responded_at', 'response_id'),
         Index('ix_responses_status_time', 'status', 'responded_at', 'response_id'),
         Index('ix_responses_batch_id', 'batch_id'),
-        # The response list: result-code filter, flow + status filter, duration sorts, all
-        # with keyset order (migration 0003_browse; measured in scripts/bench_browse.py).
+        # The response list: result-code filter, flow + status filter, with keyset order
+        # (migration 0003_browse; measured in scripts/bench_browse.py).
         Index('ix_responses_result_code_time', 'result_code', 'responded_at', 'response_id'),
         Index('ix_responses_flow_status_time', 'flow_code', 'status', 'responded_at',
               'response_id'),
-        Index('ix_responses_duration', 'duration_ms', 'response_id'),
-        Index('ix_responses_flow_duration', 'flow_code', 'duration_ms', 'response_id'),
+        # Text search: responses whose reason is one of the matching dictionary entries, in
+        # time order. Partial (filtered on SQL Server): rows without a reason cost nothing.
+        Index('ix_responses_reason_time', 'reason_hash', 'responded_at', 'response_id',
+              sqlite_where=text('reason_hash IS NOT NULL'),
+              postgresql_where=text('reason_hash IS NOT NULL'),
+              mssql_where=text('reason_hash IS NOT NULL')),
     )
 
     response_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
@@ -72,11 +76,33 @@ class Response(db.Model):
     error_reason: Mapped[str | None] = mapped_column(Unicode(4000))
     payload_bytes: Mapped[int | None] = mapped_column(BigInteger)
     batch_id: Mapped[int | None] = mapped_column(Integer)
+    #: ``app.error_reasons.reason_hash(error_reason)``: the reason's entry in ErrorReason.
+    #: Derived by every writer, never uploaded or exported.
+    reason_hash: Mapped[int | None] = mapped_column(BigInteger)
 
     flow = relationship(Flow, lazy='joined', viewonly=True)
 
     def __repr__(self) -> str:
         return f'<Response {self.response_id} {self.flow_code} {self.status}>'
+
+
+class ErrorReason(db.Model):
+    """Every distinct error reason once, keyed by its hash (``responses.reason_hash``).
+
+    Reasons repeat heavily (they come from templates and platform messages), so searching text
+    in this small table and then reading the matching responses through
+    ``ix_responses_reason_time`` is fast, and a load pays one index entry per row with a reason
+    instead of a full-text index. Entries are added by every writer in the same transaction as
+    the rows and never removed (rows kept for undo may still name them)."""
+    __bind_key__ = 'ops'
+    __tablename__ = 'error_reasons'
+    __table_args__ = table_args(OPS_SCHEMA_KEY)
+
+    reason_hash: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    error_reason: Mapped[str] = mapped_column(Unicode(4000), nullable=False)
+
+    def __repr__(self) -> str:
+        return f'<ErrorReason {self.reason_hash}>'
 
 
 class LoadBatch(db.Model):

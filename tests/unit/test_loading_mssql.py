@@ -39,8 +39,8 @@ class MssqlLoadStatementsTest(unittest.TestCase):
     def test_bulk_insert_is_one_parameter_array_statement(self):
         sql = self.responses.insert_sql(RESPONSES.table, RESPONSES.stored_columns)
         self.assertEqual(sql, 'INSERT INTO [ops].[responses] (response_id, flow_code, responded_at, '
-                              'status, result_code, duration_ms, error_reason, payload_bytes, batch_id) '
-                              'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+                              'status, result_code, duration_ms, error_reason, payload_bytes, batch_id, '
+                              'reason_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
         versions = self.flows.insert_sql(FLOWS.version_table, self.flows.version_names)
         self.assertTrue(versions.startswith('INSERT INTO [ops].[flow_versions] (superseded_by, '
                                             'change, flow_code'))
@@ -63,6 +63,30 @@ class MssqlLoadStatementsTest(unittest.TestCase):
     def test_temporary_keep_table(self):
         ddl = self.responses.keep_table_ddl('BIGINT')
         self.assertIn("IF OBJECT_ID('tempdb..#flowdesk_keep') IS NULL CREATE TABLE [#flowdesk_keep]", ddl)
+
+    def test_reason_dictionary_lookups_stay_under_the_parameter_limit(self):
+        from app.error_reasons import ReasonDictionary
+
+        class Recorder:
+            """Stands in for the load's connection: compiles what it is given for SQL Server."""
+            def __init__(self):
+                self.selects, self.inserted = [], []
+
+            def execute(self, statement, parameters=None):
+                if parameters is not None:
+                    self.inserted += parameters
+                    return None
+                self.selects.append(statement.compile(dialect=DIALECT))
+                return SimpleNamespace(scalars=lambda: [])
+
+        recorder = Recorder()
+        reasons = [f'Timeout calling service {n}' for n in range(2500)]
+        self.assertEqual(ReasonDictionary(recorder).add(reasons + reasons), 2500)
+        self.assertEqual(len(recorder.selects), 3)
+        for statement in recorder.selects:
+            self.assertIn('FROM [ops].[error_reasons]', str(statement))
+            self.assertLessEqual(len(statement.params), 1000)
+        self.assertEqual(len(recorder.inserted), 2500)
 
     def test_replace_and_undo_statements_compile(self):
         writer = self.responses

@@ -69,6 +69,14 @@ class SqlServerDdlTests(unittest.TestCase):
         self.assertIn('flow_code NVARCHAR(32) NOT NULL,', self.ops_ddl)
         self.assertNotIn('response_id BIGINT NOT NULL IDENTITY', self.ops_ddl)
 
+    def test_reason_dictionary_and_its_filtered_index(self):
+        self.assertIn('CREATE TABLE [opsdata].[error_reasons]', self.ops_ddl)
+        self.assertIn('reason_hash BIGINT NOT NULL,', self.ops_ddl)   # no IDENTITY on the hash
+        self.assertNotIn('reason_hash BIGINT NOT NULL IDENTITY', self.ops_ddl)
+        self.assertIn('CREATE INDEX ix_responses_reason_time ON [opsdata].[responses] '
+                      '(reason_hash, responded_at, response_id) WHERE reason_hash IS NOT NULL',
+                      self.ops_ddl)
+
     def test_timestamps_are_datetime2(self):
         self.assertIn('responded_at DATETIME2(6) NOT NULL', self.ops_ddl)
         self.assertNotRegex(self.ops_ddl + self.app_ddl, r'\bDATETIME\b')

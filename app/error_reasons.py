@@ -1,0 +1,68 @@
+"""The error-reason dictionary: each distinct reason stored once (``error_reasons``), each
+response naming its reason by hash (``responses.reason_hash``).
+
+Text search reads the small dictionary (LIKE) and then the responses of the matching hashes
+through one partial index, so loads never maintain a per-row full-text index. Whatever writes
+responses (loads, undo, the demo seed) fills ``reason_hash`` with ``reason_hash()`` and adds the
+new reasons with ``ReasonDictionary.add`` in the same transaction as the rows.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from hashlib import blake2b
+from typing import Iterable
+
+from sqlalchemy import insert, select
+from sqlalchemy.engine import Connection
+
+from .models import ErrorReason
+
+#: Hash lookups per statement stay far below SQL Server's 2,100 parameters.
+LOOKUP_CHUNK = 1000
+
+
+#: Reasons repeat, so a small cache saves most hashing; kept small because a reason can be
+#: 4,000 characters long and a load must stay within its memory budget.
+@lru_cache(maxsize=1024)
+def reason_hash(reason: str | None) -> int | None:
+    """A stable signed 64-bit hash of a reason's exact text (None for no reason). The same on
+    every platform and Python run, so hashes written by any process agree."""
+    if reason is None:
+        return None
+    digest = blake2b(reason.encode('utf-8'), digest_size=8).digest()
+    return int.from_bytes(digest, 'big', signed=True)
+
+
+class ReasonDictionary:
+    """Adds the reasons a writer is about to store, on the writer's connection and inside its
+    transaction. Remembers which hashes it has seen, so each reason is looked up once per
+    load however many rows repeat it."""
+
+    def __init__(self, connection: Connection):
+        self.connection = connection
+        self.known: set[int] = set()
+
+    def add(self, reasons: Iterable[str | None]) -> int:
+        """Make sure each reason has its dictionary entry; returns how many were new."""
+        fresh: dict[int, str] = {}
+        known = self.known
+        for reason in reasons:
+            if reason is None:
+                continue
+            hashed = reason_hash(reason)
+            if hashed not in known and hashed not in fresh:
+                fresh[hashed] = reason
+        if not fresh:
+            return 0
+        hashes = list(fresh)
+        stored: set[int] = set()
+        column = ErrorReason.reason_hash
+        for start in range(0, len(hashes), LOOKUP_CHUNK):
+            stored.update(self.connection.execute(
+                select(column).where(column.in_(hashes[start:start + LOOKUP_CHUNK]))).scalars())
+        new = [{'reason_hash': hashed, 'error_reason': reason}
+               for hashed, reason in fresh.items() if hashed not in stored]
+        if new:
+            self.connection.execute(insert(ErrorReason), new)
+        known.update(hashes)
+        return len(new)
