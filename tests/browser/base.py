@@ -271,7 +271,8 @@ class BrowserTestCase(FlowdeskTestCase):
             if message['method'] == 'Network.requestWillBeSent':
                 self.requested.append(params['request']['url'])
             elif (message['method'] == 'Network.responseReceived'
-                  and params.get('type') == 'Document'):
+                  and params.get('type') in ('Document', 'XHR')):
+                # XHR too: the upload script shows the page its request received.
                 self.documents.append((params['response']['url'], params['response']['status']))
         for entry in self.driver.get_log('browser'):
             if entry['level'] == 'SEVERE':
