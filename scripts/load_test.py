@@ -419,8 +419,8 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--seconds', type=float, default=60)
     parser.add_argument('--clients', type=int, default=16)
-    parser.add_argument('--threads', type=int, default=8, help='waitress worker threads')
-    parser.add_argument('--servers', type=int, default=1,
+    parser.add_argument('--threads', type=int, default=4, help='waitress worker threads per process')
+    parser.add_argument('--servers', type=int, default=2,
                         help='waitress processes, each on its own port, clients spread over '
                              'them (IIS runs several wfastcgi processes per site)')
     parser.add_argument('--responses', type=int, default=200_000, help='demo responses to seed')
