@@ -135,7 +135,27 @@ def base_select(flt: ResponseFilter, columns=LIST_COLUMNS):
 
 
 def fetch_page(flt: ResponseFilter, cursor: keyset.Cursor | None) -> keyset.Page:
-    return keyset.fetch_page(ops_session_execute, base_select(flt), flt.sort, cursor, flt.size)
+    execute = ops_session_execute
+    if flt.text and dialect_name() != 'sqlite':
+        execute = keys_first
+    return keyset.fetch_page(execute, base_select(flt), flt.sort, cursor, flt.size)
+
+
+def keys_first(statement):
+    """Run a page query in two steps: the page's response ids first, then their rows.
+
+    A text search on PostgreSQL or SQL Server finds its matches through the reason index,
+    which holds (reason_hash, responded_at, response_id): ordering and cutting the page needs
+    no table row at all. Asking for every column at once makes the server read the table row of
+    every match before it can sort (thousands for a common word); asking for the ids first
+    reads only the page's rows."""
+    ids = [row[0] for row in ops_session_execute(statement.with_only_columns(Response.response_id))]
+    if not ids:
+        return []
+    rows = ops_session_execute(select(*statement.selected_columns)
+                               .where(Response.response_id.in_(ids)))
+    by_id = {row.response_id: row for row in rows}
+    return [by_id[response_id] for response_id in ids if response_id in by_id]
 
 
 @dataclass(frozen=True)

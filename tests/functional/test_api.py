@@ -4,12 +4,12 @@ parameters the app really has."""
 from datetime import timedelta
 
 from parameterized import parameterized
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from app.api.openapi import OPERATIONS
 from app.extensions import db
 from app.main.helpers import today_utc
-from app.models import Response, ResponseDaily
+from app.models import Flow, Response, ResponseDaily
 from tests.base import on_every_backend
 from tests.functional.browse_data import SeededTestCase
 
@@ -44,6 +44,36 @@ class ApiTests(SeededTestCase):
         first = self.get_json(url)
         self.assertEqual(first['count'], {'value': len(expected), 'capped': False})
         self.assertTrue(first['items'][0]['responded_at'].endswith('Z'))
+
+    @parameterized.expand([('newest',), ('oldest',)])
+    def test_text_search_pages_forward_and_back(self, sort):
+        """Small pages of a text search, to the end and back to the start: each page is the
+        matching rows in order (on PostgreSQL a text search reads the page's ids first, then
+        their rows, which must come back in the page's order)."""
+        word = db.session.scalar(select(Response.error_reason).where(
+            Response.error_reason.is_not(None)).order_by(Response.response_id).limit(1)).split()[0]
+        like = f'%{word.lower()}%'
+        named = select(Flow.flow_code).where(or_(func.lower(Flow.name).like(like),
+                                                 func.lower(Flow.flow_code).like(like)))
+        order = (Response.responded_at.desc(), Response.response_id.desc()) if sort == 'newest' \
+            else (Response.responded_at, Response.response_id)
+        expected = list(db.session.scalars(select(Response.response_id).where(or_(
+            func.lower(Response.error_reason).like(like), Response.flow_code.in_(named)))
+            .order_by(*order)))
+        self.assertGreater(len(expected), 10)
+        url = f'/api/v1/responses?q={word}&size=4&sort={sort}'
+        pages, data = [], self.get_json(url)
+        while True:
+            pages.append([item['response_id'] for item in data['items']])
+            if not data['page']['next_cursor']:
+                break
+            data = self.get_json(f'{url}&cursor={data["page"]["next_cursor"]}')
+        self.assertEqual(pages, [expected[i:i + 4] for i in range(0, len(expected), 4)])
+        back = []
+        while data['page']['prev_cursor']:
+            data = self.get_json(f'{url}&cursor={data["page"]["prev_cursor"]}')
+            back.append([item['response_id'] for item in data['items']])
+        self.assertEqual(back, pages[-2::-1])
 
     def test_prev_cursor_returns_the_previous_page(self):
         first = self.get_json('/api/v1/responses?status=OK&size=10')
