@@ -93,17 +93,17 @@ def choice(values: tuple[str, ...]) -> Callable:
 def integer(minimum: int, maximum: int, required: bool = False) -> Callable:
     def factory(_ctx: ParseContext) -> Parser:
         def parse(raw: str):
-            value = raw.strip()
-            if not value:
-                if required:
-                    raise ValueError('is required')
-                return None
+            # int() first: it skips surrounding spaces itself, and this runs for every cell.
             try:
-                if '_' in value:
-                    raise ValueError
-                number = int(value)
+                number = int(raw)
             except ValueError:
-                raise ValueError('is not a whole number') from None
+                if raw.strip():
+                    raise ValueError('is not a whole number') from None
+                if required:
+                    raise ValueError('is required') from None
+                return None
+            if '_' in raw:  # int() accepts 1_000; a CSV cell with it is a typo
+                raise ValueError('is not a whole number')
             if number < minimum or number > maximum:
                 raise ValueError(f'is out of range ({minimum:,} to {maximum:,})')
             return number

@@ -300,6 +300,7 @@ class Loader:
             if self.problems or self.request.dry_run:
                 connection.rollback()
             else:
+                self.writer.finish_writes()
                 if self.spec.time_column:
                     refresh_after_write(connection, self.days)
                 self.writer.drop_keep_table()

@@ -49,6 +49,10 @@ class ParserTest(unittest.TestCase):
         ('response_id', '0', 'is out of range'),
         ('response_id', '1_000', 'is not a whole number'),
         ('response_id', '', 'is required'),
+        ('response_id', '   ', 'is required'),
+        ('response_id', '12a', 'is not a whole number'),
+        ('response_id', '1.0', 'is not a whole number'),
+        ('duration_ms', ' 1_0 ', 'is not a whole number'),
         ('result_code', '2147483648', 'is out of range'),
         ('duration_ms', '-1', 'is out of range'),
         ('status', 'fine', 'must be one of OK, WARN, ERROR'),
@@ -58,6 +62,14 @@ class ParserTest(unittest.TestCase):
         with self.assertRaises(ValueError) as caught:
             parser(RESPONSES, column)(raw)
         self.assertIn(message, str(caught.exception))
+
+    @parameterized.expand([
+        ('response_id', ' 42 ', 42), ('response_id', '+7', 7), ('result_code', '-1', -1),
+        ('result_code', '', None), ('duration_ms', '  ', None), ('payload_bytes', '0', 0),
+        ('payload_bytes', '9223372036854775807', 2**63 - 1),
+    ])
+    def test_whole_numbers_accepted(self, column, raw, expected):
+        self.assertEqual(parser(RESPONSES, column)(raw), expected)
 
     def test_flow_cells(self):
         self.assertEqual(parser(FLOWS, 'flow_code')(' ord-1 '), 'ORD-1')
