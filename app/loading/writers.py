@@ -281,16 +281,11 @@ class SqliteWriter(BulkWriter):
     def plain_indexes(self) -> list[tuple[str, str]]:
         """(name, CREATE statement) of the table's indexes made by CREATE INDEX, not UNIQUE:
         dropping those cannot let a bad row in."""
-        found = []
-        for row in self.connection.exec_driver_sql(f'PRAGMA index_list({self.quote(self.table.name)})'):
-            name, unique, origin = row[1], row[2], row[3]
-            if origin == 'c' and not unique:
-                sql = self.connection.exec_driver_sql(
-                    "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?",
-                    (name,)).scalar()
-                if sql:
-                    found.append((name, sql))
-        return found
+        return [tuple(row) for row in self.connection.exec_driver_sql(
+            'SELECT m.name, m.sql FROM sqlite_master AS m '
+            'JOIN pragma_index_list(?) AS i ON i.name = m.name '
+            "WHERE m.type = 'index' AND i.origin = 'c' AND NOT i.\"unique\" ORDER BY i.seq DESC",
+            (self.table.name,))]
 
     def defer_indexes(self) -> None:
         indexes = self.plain_indexes()

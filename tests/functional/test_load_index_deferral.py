@@ -52,9 +52,8 @@ class IndexDeferralTest(FlowdeskTestCase):
         flows = run_load(LoadRequest('flows', 'append', ASSETS / 'loads' / 'flows_good.csv',
                                      'flows_good.csv', ADMIN))
         self.assertTrue(flows.ok, flows.message)
-        for target, value in ((writers, ('DEFER_INDEXES_MIN_ROWS', 20)),
-                              (service, ('CHUNK_ROWS', 10))):
-            patcher = mock.patch.object(target, value[0], value[1])
+        for patcher in (mock.patch.object(writers, 'DEFER_INDEXES_MIN_ROWS', 20),
+                        mock.patch.object(service, 'CHUNK_ROWS', 10)):
             patcher.start()
             self.addCleanup(patcher.stop)
         self.defer_calls = []
