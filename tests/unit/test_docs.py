@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 OLD_DESIGN_FILE = 'design' + '.md'
 #: Folders of app/ that hold no Python package but must be in the layout, with their subfolders.
 ASSET_FOLDERS = ('templates', 'static')
-SKIPPED_DIRS = {'__pycache__', '.git', '.venv', 'instance', 'artifacts', 'node_modules'}
+SKIPPED_DIRS = {'__pycache__', '.git', '.venv', 'instance', 'artifacts', 'tmp', 'node_modules'}
 LINK = re.compile(r'!?\[[^\]]*\]\(([^)\s]+)(?:\s+"[^"]*")?\)')
 FENCE = re.compile(r'^(```|~~~).*?^\1', re.MULTILINE | re.DOTALL)
 HEADING = re.compile(r'^#{1,6}\s+(.+?)\s*#*\s*$', re.MULTILINE)
@@ -63,6 +63,15 @@ def app_folders(root: Path) -> set[str]:
             found.add(folder.relative_to(root).as_posix())
             found.update(child.relative_to(root).as_posix() for child in folder.iterdir()
                          if child.is_dir() and child.name not in SKIPPED_DIRS)
+    return found
+
+
+def tracked_folders(files: list[str], depth: int = 2) -> set[str]:
+    """The folders, down to ``depth`` levels, that hold tracked files (``tests/unit``, ``.ci``)."""
+    found = set()
+    for name in files:
+        parts = name.split('/')[:-1]
+        found.update('/'.join(parts[:level]) for level in range(1, min(depth, len(parts)) + 1))
     return found
 
 
@@ -142,6 +151,14 @@ class ProjectLayoutTests(unittest.TestCase):
         self.assertEqual(missing_from_layout(readme, folders), [],
                          'add one line per folder to README.md "Project layout"')
 
+    def test_every_top_level_folder_and_its_subfolders_are_in_the_layout(self):
+        readme = (ROOT / 'README.md').read_text(encoding='utf-8')
+        names = [path.relative_to(ROOT).as_posix() for path in repository_text_files(ROOT)]
+        folders = tracked_folders(names)
+        self.assertIn('tests/browser', folders)
+        self.assertEqual(missing_from_layout(readme, folders), [],
+                         'add one line per folder to README.md "Project layout"')
+
     def test_a_layout_without_a_folder_is_caught(self):
         readme = ('# Tool\n\n## Project layout\n\n```\nconfig.py   settings\napp/        code\n'
                   '  admin/    admin pages\n  static/   assets\n    css/    styles\n```\n\n'
@@ -150,6 +167,8 @@ class ProjectLayoutTests(unittest.TestCase):
         self.assertEqual(layout_folders(readme),
                          {'app', 'app/admin', 'app/static', 'app/static/css'})
         self.assertEqual(missing_from_layout(readme, folders), ['app/api'])
+        self.assertEqual(tracked_folders(['README.md', 'app/static/css/a.css', '.ci/run']),
+                         {'app', 'app/static', '.ci'})
 
 
 class CitationTests(unittest.TestCase):
