@@ -1,10 +1,10 @@
 """The datasets admins load and employees read, one spec each.
 
 A spec says everything about a dataset: its columns in file/export order (header names as in
-design.md §1), how each cell is parsed and checked, the business key, the table it lives in,
-the table that keeps prior versions for undo, the column that dates a row (for the daily
-summary), and which other dataset a column must name. The loader, the exports and the pages
-read these specs; adding a dataset means one spec here and one model.
+docs/architecture.md §1), how each cell is parsed and checked, the business key, the table it
+lives in, the table that keeps prior versions for undo, the column that dates a row (for the
+daily summary), and which other dataset a column must name. The loader, the exports and the
+pages read these specs; adding a dataset means one spec here and one model.
 
 Parsers take the raw cell text and return the stored value, or raise ``ValueError`` with a plain
 message for the person fixing the file. They are closures built once per load (``parsers``),

@@ -4,8 +4,8 @@ Builds the demo data set scaled up (app.seeding.seed_demo, default 2,000,000 res
 temporary instance folder (SQLite) and, when configured, in PostgreSQL; then measures the
 server time of each page type over many requests through the WSGI app in-process (the app,
 not the network), and the CSV export's rows/s and memory. Prints p50/p95 against the targets
-of design.md §6: pages p95 ≤ 50 ms, text search p95 ≤ 100 ms, export ≥ 150k rows/s with flat
-memory.
+of docs/architecture.md §10: pages p95 ≤ 50 ms, text search p95 ≤ 100 ms, export ≥ 150k
+rows/s with flat memory.
 
     .venv/bin/python scripts/bench_browse.py                       # SQLite, 2M rows
     .venv/bin/python scripts/bench_browse.py --responses 200000    # quicker
@@ -32,8 +32,9 @@ PAGE_TARGET_MS = 50.0
 SEARCH_TARGET_MS = 100.0
 EXPORT_TARGET_ROWS_PER_S = 150_000
 #: p95 targets per page type (default PAGE_TARGET_MS). Sorting by duration has none in
-#: design.md §6: it reads the rows the other filters select and sorts them (no index keeps
-#: duration order; see README "Using Flowdesk"), so its times are printed for information.
+#: docs/architecture.md §10: it reads the rows the other filters select and sorts them (no
+#: index keeps duration order; see README "Using Flowdesk"), so its times are printed for
+#: information.
 TARGETS = {'text search': SEARCH_TARGET_MS, 'duration sort': None}
 VIEWER = 'CORP\\bench'
 

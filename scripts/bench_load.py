@@ -18,8 +18,8 @@ the flows loaded first):
 Each measurement runs in its own subprocess, which reports its peak RSS (POSIX only: this
 script uses ``resource``; the app itself does not).
 
-Targets (design.md §6): product ≥ 0.5× the engine's bulk tool (stretch 0.8×), ≥ 2.5× pandas,
-peak RSS ≤ 150 MB whatever N is.
+Targets (docs/architecture.md §10): product ≥ 0.5× the engine's bulk tool (stretch 0.8×),
+≥ 2.5× pandas, peak RSS ≤ 150 MB whatever N is.
 """
 from __future__ import annotations
 

@@ -15,7 +15,8 @@ What it does:
    new responses file through /admin/loads (with its CSRF token) every ``--upload-every``
    seconds;
 4. prints requests/s, p50/p95/p99 per type and overall, and every error; exits 1 when a
-   request failed or the overall p95 is above ``--p95-target-ms`` (design.md §6: 200 ms).
+   request failed or the overall p95 is above ``--p95-target-ms`` (docs/architecture.md §10:
+   200 ms).
 
 Usage: .venv/bin/python scripts/load_test.py [--seconds 60] [--clients 16] [--threads 8]
        [--servers 1] [--responses 200000] [--database-url URL --ops-database-url URL]

@@ -16,7 +16,7 @@ from . import EXPORT_COLUMNS
 
 BOM = '\ufeff'
 _FIRST_CHARS = frozenset(FORMULA_PREFIXES)
-# The row layout this module relies on (the upload format, design.md §1).
+# The row layout this module relies on (the upload format, docs/architecture.md §1).
 assert EXPORT_COLUMNS == ('response_id', 'flow_code', 'responded_at', 'status', 'result_code',
                           'duration_ms', 'error_reason', 'payload_bytes'), EXPORT_COLUMNS
 

@@ -1,8 +1,9 @@
 """One load (or undo) of a dataset at a time, across processes and servers.
 
-The lock lives in the database, never in a Python lock (design.md §7), and is held by its own
-connection for the whole load, so the load's batch record can be committed as "running" before
-the load's transaction starts and other admins see "a load of responses is running since …".
+The lock lives in the database, never in a Python lock (docs/architecture.md §8), and is held
+by its own connection for the whole load, so the load's batch record can be committed as
+"running" before the load's transaction starts and other admins see "a load of responses is
+running since …".
 A process that dies loses its connection and with it the lock; a batch still marked running
 whose lock nobody holds was interrupted.
 

@@ -36,7 +36,7 @@ BASELINE_RESPONSES = (corpus.RESPONSES_HEADER + '\r\n'
                       + ''.join(corpus.response_line(n, 'baseline') + '\r\n'
                                 for n in range(900_001, 900_011)))
 #: Peak resident memory allowed to a `flask load` of one hostile file (the interpreter and the
-#: app alone take about 80 MB; design.md allows a load 150 MB).
+#: app alone take about 80 MB; docs/architecture.md §10 allows a load 150 MB).
 MEMORY_LIMIT_MB = 200
 #: A hard address-space cap on those subprocesses, so that a loader without its guards fails
 #: the test instead of exhausting the machine.

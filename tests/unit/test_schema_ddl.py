@@ -1,5 +1,6 @@
 """The models compiled for SQL Server: configured schemas, and the traps SQLite hides
-(design.md §2): VARCHAR instead of NVARCHAR, IDENTITY business keys, DATETIME rounding, NTEXT."""
+(docs/architecture.md §3): VARCHAR instead of NVARCHAR, IDENTITY business keys, DATETIME
+rounding, NTEXT."""
 import unittest
 
 from sqlalchemy import create_mock_engine, select
