@@ -8,7 +8,7 @@ there and the reason goes to the WSGI_LOG (IIS answers 500 until the setting is 
 from __future__ import annotations
 
 import sys
-from pathlib import Path
+from pathlib import PureWindowsPath
 
 from . import ConfigurationError
 
@@ -23,7 +23,8 @@ def hosted_by_wfastcgi(environ, main_module=None) -> bool:
     and runs as the main script."""
     main_module = sys.modules.get('__main__') if main_module is None else main_module
     main_file = getattr(main_module, '__file__', None) or ''
-    return bool(environ.get('WSGI_HANDLER')) or Path(main_file).name.lower() == 'wfastcgi.py'
+    return (bool(environ.get('WSGI_HANDLER'))
+            or PureWindowsPath(main_file).name.lower() == 'wfastcgi.py')
 
 
 def entry_point_config_name(environ, main_module=None) -> str:
