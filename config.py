@@ -269,9 +269,9 @@ def _parse_domain_map(raw: str) -> dict[str, str]:
 def secret_key_problems(secret_key: str) -> list[str]:
     """The refusal for a missing, shipped or short SECRET_KEY (UAT and production)."""
     if secret_key.strip().lower() in KNOWN_DEFAULT_SECRET_KEYS or len(secret_key) < 16:
-        return ['SECRET_KEY is missing, a known default or shorter than 16 characters: '
-                'set it to a long random value in the environment (web.config appSettings '
-                'or the app pool environment)']
+        return [('SECRET_KEY is missing, a known default or shorter than 16 characters: '
+                 'set it to a long random value in the environment (web.config appSettings '
+                 'or the app pool environment)')]
     return []
 
 

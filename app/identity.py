@@ -7,8 +7,13 @@ nothing else.
 
 Development and UAT have no IIS in front of ``flask run``: there a stand-in identity
 (``FLOWDESK_DEV_USER``) or, when ``FLOWDESK_ALLOW_TEST_LOGIN`` is on, the tester chosen on the
-"sign in as" page is used. A real ``REMOTE_USER`` always wins over both. Production refuses to
-start with either setting (config.py) and ignores them here as well.
+"sign in as" page is used (only if the signed session names one of the test users). A real
+``REMOTE_USER`` always wins over both. Production refuses to start with either setting
+(config.py) and ignores them here as well; the development configuration, which is what starts
+when FLASK_CONFIG is missing, gives its stand-in only to requests from the server itself.
+
+Logins that could be taken for another account are refused with a 401 saying why: a
+``user@domain`` whose DNS domain is not mapped, and characters that fold into ASCII.
 """
 from __future__ import annotations
 
@@ -41,9 +46,9 @@ TEST_USERS = (
     ('test.admin', ROLE_ADMIN, 'an admin who loads data and manages users'),
 )
 REMOTE_STAND_IN_REFUSED = (
-    'This server runs the development configuration (FLASK_CONFIG is not set), whose stand-in '
-    'identity serves only requests from the server itself (127.0.0.1 or ::1). Set FLASK_CONFIG '
-    '(production behind IIS, or uat for testers) to serve other computers.')
+    'This server runs the development configuration (what starts when FLASK_CONFIG is not set), '
+    'whose stand-in identity serves only requests from the server itself (127.0.0.1 or ::1). '
+    'Set FLASK_CONFIG (production behind IIS, or uat for testers) to serve other computers.')
 
 
 class IdentityError(ValueError):

@@ -150,24 +150,28 @@ def csp_directives(header: str) -> dict[str, list[str]]:
     return directives
 
 
+def add_error_routes(app) -> None:
+    """Routes under /_test that crash or abort, for checking error responses."""
+    @app.route('/_test/crash')
+    def crash():
+        raise RuntimeError('secret internal detail')
+
+    @app.route('/api/v1/_test/crash')
+    def api_crash():
+        raise RuntimeError('secret internal detail')
+
+    @app.route('/_test/abort/<int:code>')
+    def abort_with(code):
+        abort(code)
+
+
 class SecurityHeaderTests(FlowdeskTestCase):
     SETTINGS = {'FLOWDESK_ALLOW_TEST_LOGIN': 'yes'}
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-
-        @cls.app.route('/_test/crash')
-        def crash():
-            raise RuntimeError('secret internal detail')
-
-        @cls.app.route('/api/v1/_test/crash')
-        def api_crash():
-            raise RuntimeError('secret internal detail')
-
-        @cls.app.route('/_test/abort/<int:code>')
-        def abort_with(code):
-            abort(code)
+        add_error_routes(cls.app)
 
     def assertSecurityHeaders(self, response, what):
         headers = response.headers
@@ -255,10 +259,7 @@ class CacheControlTests(FlowdeskTestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-
-        @cls.app.route('/_test/crash')
-        def cache_crash():
-            raise RuntimeError('secret internal detail')
+        add_error_routes(cls.app)
 
     def setUp(self):
         super().setUp()
@@ -285,7 +286,7 @@ class CacheControlTests(FlowdeskTestCase):
     def test_every_get_route_is_no_store(self):
         admin = self.admin_client()
         rules = rules_of(self.app, lambda rule: 'GET' in rule.methods and rule.endpoint not in
-                         ('static', 'bootstrap.static') and not rule.rule.startswith('/_test'))
+                         ('static', 'bootstrap.static') and '/_test/' not in rule.rule)
         data_endpoints = {'api.responses', 'api.response', 'main.export_csv', 'main.export_xlsx',
                           'admin.batch_errors', 'main.responses', 'main.response_detail'}
         self.assertTrue(data_endpoints <= {rule.endpoint for rule in rules})
@@ -307,6 +308,7 @@ class CacheControlTests(FlowdeskTestCase):
             ('API 404', self.client.get('/api/v1/responses/999999')),
             ('API 400', self.client.get('/api/v1/responses?limit=nope')),
             ('500 page', self.client.get('/_test/crash')),
+            ('API 500', self.client.get('/api/v1/_test/crash')),
             ('write 303', self.admin_client().post(
                 f'/admin/users/{self.values["user_id"]}/deactivate', data={'next': '/'})),
         ]
