@@ -163,6 +163,8 @@ class Config:
     DEBUG = False
     TESTING = False
     ENV_BADGE: str | None = None
+    #: Honour FLOWDESK_DEV_USER and test sign-ins only for requests from 127.0.0.1 / ::1.
+    STAND_IN_LOOPBACK_ONLY = False
 
     def __init__(self, environ=None):
         env = os.environ if environ is None else environ
@@ -264,10 +266,22 @@ def _parse_domain_map(raw: str) -> dict[str, str]:
     return mapping
 
 
+def secret_key_problems(secret_key: str) -> list[str]:
+    """The refusal for a missing, shipped or short SECRET_KEY (UAT and production)."""
+    if secret_key.strip().lower() in KNOWN_DEFAULT_SECRET_KEYS or len(secret_key) < 16:
+        return [('SECRET_KEY is missing, a known default or shorter than 16 characters: '
+                 'set it to a long random value in the environment (web.config appSettings '
+                 'or the app pool environment)')]
+    return []
+
+
 class DevelopmentConfig(Config):
+    """What ``flasky.py`` starts when FLASK_CONFIG is not set: a stand-in admin and the public
+    key. The stand-in only ever serves requests from this computer (loopback addresses)."""
     NAME = 'development'
     DEBUG = True
     ENV_BADGE = 'DEV'
+    STAND_IN_LOOPBACK_ONLY = True
 
     def __init__(self, environ=None):
         super().__init__(environ)
@@ -294,8 +308,18 @@ class TestingConfig(Config):
 
 
 class UATConfig(Config):
+    """Testers reach UAT from their own machines, often with the "sign in as" page on: a
+    session signed with a known key would let anyone be a test admin, so UAT needs its own key."""
     NAME = 'uat'
     ENV_BADGE = 'UAT'
+
+    def __init__(self, environ=None):
+        super().__init__(environ)
+        env = os.environ if environ is None else environ
+        self.SECRET_KEY = env.get('SECRET_KEY', '')
+
+    def problems(self) -> list[str]:
+        return secret_key_problems(self.SECRET_KEY)
 
 
 class ProductionConfig(Config):
@@ -309,11 +333,7 @@ class ProductionConfig(Config):
         self.LOG_FILE = env.get('LOG_FILE') or str(self.INSTANCE_PATH / 'logs' / 'flowdesk.log')
 
     def problems(self) -> list[str]:
-        found = []
-        if self.SECRET_KEY.strip().lower() in KNOWN_DEFAULT_SECRET_KEYS or len(self.SECRET_KEY) < 16:
-            found.append('SECRET_KEY is missing, a known default or shorter than 16 characters: '
-                         'set it to a long random value in the environment (web.config appSettings '
-                         'or the app pool environment)')
+        found = secret_key_problems(self.SECRET_KEY)
         for setting, url in (('DATABASE_URL', self.SQLALCHEMY_DATABASE_URI),
                              ('OPS_DATABASE_URL', self.SQLALCHEMY_BINDS['ops']['url'])):
             if is_sqlite(url):

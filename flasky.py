@@ -1,5 +1,6 @@
 """Flowdesk entry point: ``FLASK_APP=flasky`` for the flask command, ``WSGI_HANDLER=flasky.app``
-under IIS/wfastcgi. FLASK_CONFIG picks the configuration (development by default)."""
+under IIS/wfastcgi. FLASK_CONFIG picks the configuration: development when it is missing,
+except under wfastcgi, where a missing FLASK_CONFIG refuses to start (app/hosting.py)."""
 import os
 import sys
 
@@ -7,9 +8,10 @@ import click
 
 from app import create_app
 from app.extensions import db
+from app.hosting import entry_point_config_name
 from app.models import AuditEvent, Flow, LoadBatch, LoadError, Response, User
 
-app = create_app(os.getenv('FLASK_CONFIG') or 'default')
+app = create_app(entry_point_config_name(os.environ))
 
 
 @app.shell_context_processor

@@ -7,12 +7,19 @@ nothing else.
 
 Development and UAT have no IIS in front of ``flask run``: there a stand-in identity
 (``FLOWDESK_DEV_USER``) or, when ``FLOWDESK_ALLOW_TEST_LOGIN`` is on, the tester chosen on the
-"sign in as" page is used. A real ``REMOTE_USER`` always wins over both. Production refuses to
-start with either setting (config.py) and ignores them here as well.
+"sign in as" page is used (only if the signed session names one of the test users). A real
+``REMOTE_USER`` always wins over both. Production refuses to start with either setting
+(config.py) and ignores them here as well; the development configuration, which is what starts
+when FLASK_CONFIG is missing, gives its stand-in only to requests from the server itself.
+
+Logins that could be taken for another account are refused with a 401 saying why: a
+``user@domain`` whose DNS domain is not mapped, and characters that fold into ASCII.
 """
 from __future__ import annotations
 
 import functools
+import ipaddress
+import unicodedata
 from datetime import timedelta
 
 from flask import abort, current_app, g, request, session
@@ -32,37 +39,90 @@ LAST_SEEN_RESOLUTION = timedelta(minutes=1)
 TEST_LOGIN_SESSION_KEY = 'test_login'
 #: The users table holds logins up to this length.
 MAX_LOGIN_LENGTH = 256
+#: The sign-in-as page's test users: (name in the default domain, role, what a tester uses it for).
+TEST_USERS = (
+    ('test.viewer', ROLE_VIEWER, 'an employee who reads the pages'),
+    ('test.analyst', ROLE_VIEWER, 'a second employee, to see two people in the users list'),
+    ('test.admin', ROLE_ADMIN, 'an admin who loads data and manages users'),
+)
+REMOTE_STAND_IN_REFUSED = (
+    'This server runs the development configuration (what starts when FLASK_CONFIG is not set), '
+    'whose stand-in identity serves only requests from the server itself (127.0.0.1 or ::1). '
+    'Set FLASK_CONFIG (production behind IIS, or uat for testers) to serve other computers.')
 
 
 class IdentityError(ValueError):
-    """A login that cannot name a person (empty, or malformed)."""
+    """A login that cannot name one person; the message says why, for the 401 page."""
+
+
+#: Whitespace that surrounds a login by accident; any other space is part of the login.
+ASCII_WHITESPACE = ' \t\r\n'
+
+
+def folds_to_ascii(ch: str, case) -> bool:
+    """Would a non-ASCII character pass for ASCII once cased (``case``: the str.lower or
+    str.upper that normalisation applies) or compatibility-normalised (NFKC)? The Kelvin sign
+    lower-cases to ``k``, a no-break space is a space under NFKC, ``ı`` upper-cases to ``I``.
+    Such a login could be another person's account, spelled so that it reads the same; other
+    non-ASCII letters such as ``é`` or ``ß`` stay what they are."""
+    if ch.isascii():
+        return False
+    return any(other.isascii() for form in (case(ch), unicodedata.normalize('NFKC', ch))
+               for other in form)
+
+
+def check_no_ascii_lookalikes(raw: str, part: str, case) -> None:
+    for ch in part:
+        if folds_to_ascii(ch, case):
+            raise IdentityError(
+                f'The Windows login {raw!r} contains {ch!r} '
+                f'(U+{ord(ch):04X} {unicodedata.name(ch, "unnamed character")}), which reads as '
+                'a plain ASCII character: Flowdesk refuses it so that it can never be taken for '
+                'another account. Ask the Flowdesk team to check the account name.')
+
+
+def domain_for_upn(dns_domain: str, domain_map: dict[str, str] | None) -> str:
+    """The NetBIOS domain of a user principal name's DNS domain: only mapped domains count."""
+    domain = (domain_map or {}).get(dns_domain.strip(ASCII_WHITESPACE).lower())
+    if not domain:
+        raise IdentityError(
+            f'The Windows login names the DNS domain {dns_domain!r}, which is not in '
+            'FLOWDESK_DOMAIN_MAP: Flowdesk accepts user@domain logins only from mapped domains '
+            '(for example FLOWDESK_DOMAIN_MAP=corp.example=CORP). Ask the Flowdesk team to add '
+            'the domain if it is one of the company\'s.')
+    return domain
 
 
 def normalise_login(raw: str, default_domain: str = 'CORP',
                     domain_map: dict[str, str] | None = None) -> str:
     """One spelling per person: ``DOMAIN\\name`` with the domain upper-cased and the name
     lower-cased. ``corp\\JDoe``, ``CORP\\jdoe`` and ``jdoe@corp.example`` (with
-    ``corp.example=CORP`` in the domain map) are all ``CORP\\jdoe``. A user principal name whose
-    DNS domain is not in the map takes the domain's first label (``jdoe@emea.example`` →
-    ``EMEA\\jdoe``); a bare name takes the default domain."""
-    login = (raw or '').strip()
+    ``corp.example=CORP`` in the domain map) are all ``CORP\\jdoe``; a bare name takes the
+    default domain. Refused (IdentityError): a user principal name whose DNS domain is not in
+    the map, and a login holding a character that would fold into ASCII (two Windows accounts
+    must never become one Flowdesk user)."""
+    login = (raw or '').strip(ASCII_WHITESPACE)
     if not login:
-        raise IdentityError('empty login')
+        raise IdentityError('The Windows login is empty.')
     if '\\' in login:
         domain, name = login.split('\\', 1)
+        check_no_ascii_lookalikes(raw, domain, str.upper)
     elif '@' in login:
         name, dns_domain = login.rsplit('@', 1)
-        dns_domain = dns_domain.strip().lower()
-        domain = (domain_map or {}).get(dns_domain) or dns_domain.split('.')[0]
+        check_no_ascii_lookalikes(raw, dns_domain, str.lower)
+        domain = domain_for_upn(dns_domain, domain_map)
     else:
         domain, name = default_domain, login
-    domain, name = domain.strip().upper(), name.strip().lower()
+    check_no_ascii_lookalikes(raw, name, str.lower)
+    domain = domain.strip(ASCII_WHITESPACE).upper()
+    name = name.strip(ASCII_WHITESPACE).lower()
     if (not domain or not name or '\\' in name or any(ch.isspace() for ch in domain)
             or any(not ch.isprintable() for ch in domain + name)):
-        raise IdentityError(f'{raw!r} is not a Windows login')
+        raise IdentityError(f'{raw!r} is not a Windows login (DOMAIN\\name or user@domain).')
     normalised = f'{domain}\\{name}'
     if len(normalised) > MAX_LOGIN_LENGTH:
-        raise IdentityError(f'a login longer than {MAX_LOGIN_LENGTH} characters is not a Windows login')
+        raise IdentityError(f'A login longer than {MAX_LOGIN_LENGTH} characters is not a '
+                            'Windows login.')
     return normalised
 
 
@@ -83,13 +143,43 @@ def test_login_enabled() -> bool:
             and bool(current_app.config.get('FLOWDESK_ALLOW_TEST_LOGIN')))
 
 
+def test_users() -> list[tuple[str, str, str]]:
+    """The sign-in-as page's users, normalised: (login, role, what a tester uses it for)."""
+    return [(login_from_config(name), role, purpose) for name, role, purpose in TEST_USERS]
+
+
+def is_loopback(address: str | None) -> bool:
+    try:
+        return ipaddress.ip_address((address or '').split('%', 1)[0]).is_loopback
+    except ValueError:
+        return False
+
+
+def stand_in_refused_for_this_client() -> bool:
+    """The development configuration (what a missing FLASK_CONFIG starts) serves its stand-in
+    identity only to this computer, never to a remote visitor."""
+    return (bool(current_app.config.get('STAND_IN_LOOPBACK_ONLY'))
+            and not is_loopback(request.remote_addr))
+
+
+def chosen_test_login() -> str | None:
+    """The test user chosen on the sign-in-as page, if the session names one of them. The
+    session is only signed, so a session naming anybody else (forged with a leaked key) is
+    ignored."""
+    chosen = session.get(TEST_LOGIN_SESSION_KEY)
+    if not chosen or not test_login_enabled():
+        return None
+    if chosen in {login for login, _role, _purpose in test_users()}:
+        return chosen
+    current_app.logger.warning('Ignored a session whose test login %r is not a test user', chosen)
+    return None
+
+
 def stand_in_login() -> str | None:
     """The identity used where no IIS is in front (never in production)."""
-    if current_app.config['NAME'] == 'production':
+    if current_app.config['NAME'] == 'production' or stand_in_refused_for_this_client():
         return None
-    if test_login_enabled() and session.get(TEST_LOGIN_SESSION_KEY):
-        return session[TEST_LOGIN_SESSION_KEY]
-    return current_app.config.get('FLOWDESK_DEV_USER') or None
+    return chosen_test_login() or current_app.config.get('FLOWDESK_DEV_USER') or None
 
 
 def remote_login() -> str | None:
@@ -146,14 +236,18 @@ def load_current_user():
     if not raw:
         if optional:
             return None
+        if stand_in_refused_for_this_client():
+            g.identity_refused = True
+            abort(401, description=REMOTE_STAND_IN_REFUSED)
         abort(401)
     try:
         login = login_from_config(raw)
-    except IdentityError:
-        current_app.logger.warning('Refused a request with an unusable REMOTE_USER %r', raw)
+    except IdentityError as error:
+        current_app.logger.warning('Refused the login %r: %s', raw, error)
         if optional:
             return None
-        abort(401)
+        g.identity_refused = True
+        abort(401, description=str(error))
     user = find_or_create_user(login)
     if not user.active:
         g.refused_login = login

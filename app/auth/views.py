@@ -8,21 +8,9 @@ from wtforms.validators import DataRequired
 
 from .. import audit
 from ..extensions import db
-from ..identity import (TEST_LOGIN_SESSION_KEY, find_or_create_user, login_from_config,
-                        stand_in_login)
-from ..models import ROLE_ADMIN, ROLE_VIEWER
+from ..identity import TEST_LOGIN_SESSION_KEY, find_or_create_user, stand_in_login, test_users
+from ..models import ROLE_ADMIN
 from . import bp
-
-#: (name in the default domain, role it has, what a tester uses it for)
-TEST_USERS = (
-    ('test.viewer', ROLE_VIEWER, 'an employee who reads the pages'),
-    ('test.analyst', ROLE_VIEWER, 'a second employee, to see two people in the users list'),
-    ('test.admin', ROLE_ADMIN, 'an admin who loads data and manages users'),
-)
-
-
-def test_users() -> list[tuple[str, str, str]]:
-    return [(login_from_config(name), role, purpose) for name, role, purpose in TEST_USERS]
 
 
 class SignInForm(FlaskForm):

@@ -7,9 +7,16 @@ running since …".
 A process that dies loses its connection and with it the lock; a batch still marked running
 whose lock nobody holds was interrupted.
 
-- PostgreSQL: ``pg_advisory_xact_lock`` on a key derived from the schema and dataset, held by
-  the lock connection's open transaction (``lock_timeout`` bounds the wait).
-- SQL Server: ``sp_getapplock`` (Exclusive, owner Transaction, ``@LockTimeout``).
+The lock connection holds its lock at session level and sits idle *outside* any transaction, so
+server timeouts for idle transactions (``idle_in_transaction_session_timeout``, or a DBA's
+"kill sessions idle in transaction" job) never end a load half-way:
+
+- PostgreSQL: ``pg_advisory_lock`` on a key derived from the schema and dataset, on an
+  autocommit connection; ``lock_timeout`` bounds the wait, and ``idle_session_timeout``
+  (PostgreSQL 14+) is turned off for that session. ``pg_advisory_unlock`` releases it.
+- SQL Server: ``sp_getapplock`` (Exclusive, owner Session, ``@LockTimeout``) on an autocommit
+  connection; ``sp_releaseapplock`` releases it. The batch starts with ``SET NOCOUNT ON`` so
+  that the driver's first result is the ``SELECT @result``, not a row count.
 - SQLite: ``BEGIN IMMEDIATE`` on a small lock database beside the ops database file. SQLite
   allows one writer per file anyway, so this one lock covers every dataset.
 """
@@ -29,10 +36,16 @@ from ..database import engine_for, schema_for
 DEFAULT_WAIT_SECONDS = 2.0
 
 MSSQL_GETAPPLOCK = (
+    "SET NOCOUNT ON; "
     "DECLARE @result int; "
     "EXEC @result = sp_getapplock @Resource = :resource, @LockMode = 'Exclusive', "
-    "@LockOwner = 'Transaction', @LockTimeout = :timeout_ms; "
+    "@LockOwner = 'Session', @LockTimeout = :timeout_ms; "
     "SELECT @result")
+MSSQL_RELEASEAPPLOCK = (
+    "SET NOCOUNT ON; "
+    "EXEC sp_releaseapplock @Resource = :resource, @LockOwner = 'Session'")
+#: Session settings the PostgreSQL lock connection changes, reset before it goes back to the pool.
+PG_SESSION_SETTINGS = ('lock_timeout', 'idle_session_timeout')
 
 
 def lock_resource(dataset: str) -> str:
@@ -40,7 +53,7 @@ def lock_resource(dataset: str) -> str:
 
 
 def advisory_key(dataset: str) -> int:
-    """A stable signed 64-bit key for pg_advisory_xact_lock."""
+    """A stable signed 64-bit key for pg_advisory_lock."""
     digest = hashlib.sha256(lock_resource(dataset).encode('utf-8')).digest()
     return int.from_bytes(digest[:8], 'big', signed=True)
 
@@ -67,33 +80,39 @@ class DatasetLock:
     def acquire(self) -> bool:
         if self.dialect == 'sqlite':
             return self._acquire_sqlite()
-        connection = self.engine.connect()
+        if self.dialect not in ('postgresql', 'mssql'):
+            raise RuntimeError(f'Flowdesk cannot lock loads on a {self.dialect} database')
+        connection = self.engine.connect().execution_options(isolation_level='AUTOCOMMIT')
         try:
-            connection.begin()
-            if self.dialect == 'postgresql':
-                # lock_timeout 0 would mean "wait forever": never ask for less than 1 ms.
-                wait_ms = max(1, int(self.wait_seconds * 1000))
-                connection.execute(text(f"SET LOCAL lock_timeout = '{wait_ms}ms'"))
-                connection.execute(text('SELECT pg_advisory_xact_lock(:key)'),
-                                   {'key': advisory_key(self.dataset)})
-            elif self.dialect == 'mssql':
-                result = connection.execute(text(MSSQL_GETAPPLOCK), {
-                    'resource': lock_resource(self.dataset),
-                    'timeout_ms': int(self.wait_seconds * 1000)}).scalar()
-                if result is None or result < 0:
-                    connection.rollback()
-                    connection.close()
-                    return False
-            else:
-                raise RuntimeError(f'Flowdesk cannot lock loads on a {self.dialect} database')
+            acquired = (self._acquire_postgresql(connection) if self.dialect == 'postgresql'
+                        else self._acquire_mssql(connection))
         except DBAPIError as error:
-            connection.rollback()
-            connection.close()
+            self._close(connection)
             if getattr(error.orig, 'sqlstate', None) == '55P03':  # lock_not_available
                 return False
             raise
+        if not acquired:
+            self._close(connection)
+            return False
         self._connection = connection
         return True
+
+    def _acquire_postgresql(self, connection) -> bool:
+        # lock_timeout 0 would mean "wait forever": never ask for less than 1 ms.
+        wait_ms = max(1, int(self.wait_seconds * 1000))
+        connection.execute(text("SELECT set_config('lock_timeout', :wait, false)"),
+                           {'wait': f'{wait_ms}ms'})
+        if connection.dialect.server_version_info >= (14,):
+            connection.execute(text("SELECT set_config('idle_session_timeout', '0', false)"))
+        connection.execute(text('SELECT pg_advisory_lock(:key)'),
+                           {'key': advisory_key(self.dataset)})
+        return True
+
+    def _acquire_mssql(self, connection) -> bool:
+        result = connection.execute(text(MSSQL_GETAPPLOCK), {
+            'resource': lock_resource(self.dataset),
+            'timeout_ms': int(self.wait_seconds * 1000)}).scalar()
+        return result is not None and result >= 0
 
     def _acquire_sqlite(self) -> bool:
         path = sqlite_lock_path(self.engine.url)
@@ -116,11 +135,32 @@ class DatasetLock:
                 self._sqlite.close()
                 self._sqlite = None
         if self._connection is not None:
+            connection, self._connection = self._connection, None
+            if self.dialect == 'postgresql':
+                statement, values = 'SELECT pg_advisory_unlock(:key)', {
+                    'key': advisory_key(self.dataset)}
+            else:
+                statement, values = MSSQL_RELEASEAPPLOCK, {'resource': lock_resource(self.dataset)}
             try:
-                self._connection.rollback()
-            finally:
-                self._connection.close()
-                self._connection = None
+                connection.execute(text(statement), values)
+            except DBAPIError:
+                # The server ends a session's locks with the session: dropping the connection
+                # releases the lock as surely as the unlock would have.
+                connection.invalidate()
+            self._close(connection)
+
+    def _close(self, connection) -> None:
+        """Put the connection back in the pool as it came, or drop it when that fails."""
+        if connection.invalidated:
+            connection.close()
+            return
+        try:
+            if self.dialect == 'postgresql':
+                for setting in PG_SESSION_SETTINGS:
+                    connection.execute(text(f'RESET {setting}'))
+        except DBAPIError:
+            connection.invalidate()
+        connection.close()
 
     def __enter__(self):
         return self

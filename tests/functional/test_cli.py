@@ -11,6 +11,7 @@ from app.extensions import db
 from app.models import Flow, LoadBatch, Response, ResponseDaily
 from tests.base import FlowdeskTestCase, on_every_backend
 from tests.runner import ROOT_DIR
+from tests.unit.test_config import GOOD_UAT
 
 UNTIL = datetime(2026, 11, 20, 12, 0, 0)
 
@@ -127,7 +128,7 @@ class InitDbTests(FlowdeskTestCase):
 
     def test_refused_outside_development(self):
         from app import create_app
-        app = create_app('uat', environ=self.databases.settings)
+        app = create_app('uat', environ={**self.databases.settings, **GOOD_UAT})
         with app.app_context():
             result = app.test_cli_runner().invoke(args=['init-db'])
         self.assertNotEqual(result.exit_code, 0)

@@ -251,3 +251,97 @@ class ProductionIdentityTest(FlowdeskTestCase):
     def test_remote_user_is_the_identity(self):
         self.assertPageContains(self.client.get('/whoami'), f'whoami-login">{VIEWER}</dd>',
                                 'whoami-role">viewer</dd>')
+
+
+@on_every_backend
+class RefusedLoginTest(FlowdeskTestCase):
+    """Logins that could be taken for someone else get a 401 that says why, and change nothing."""
+    SETTINGS = {'FLOWDESK_DOMAIN_MAP': 'corp.example=CORP'}
+
+    def assertRefused(self, login, *reasons):
+        response = self.client_for(login).get('/admin/users')
+        body = self.assertPageContains(response, 'Sign-in needed', *reasons, status=401)
+        self.assertNotIn('Windows Authentication</strong> must be', body)
+        return body
+
+    def test_upn_from_an_unmapped_domain_is_refused(self):
+        self.assertRefused('jdoe@corp.evil.example', 'corp.evil.example',
+                           'not in FLOWDESK_DOMAIN_MAP')
+        self.assertEqual(users(), [])
+        self.assertPageContains(self.client_for('jdoe@corp.example').get('/whoami'),
+                                'whoami-login">CORP\\jdoe</dd>')
+
+    def test_kelvin_sign_does_not_become_another_account(self):
+        self.assertPageContains(self.client_for('CORP\\kate').get('/whoami'),
+                                'whoami-login">CORP\\kate</dd>')
+        self.assertRefused('CORP\\\u212aate', 'U+212A KELVIN SIGN')
+        self.assertEqual([u.login for u in users()], ['CORP\\kate'])
+
+    def test_trailing_no_break_space_is_not_stripped_into_another_account(self):
+        self.client_for('CORP\\kate').get('/whoami')
+        self.assertRefused('CORP\\kate\u00a0', 'U+00A0 NO-BREAK SPACE')
+        self.assertEqual([u.login for u in users()], ['CORP\\kate'])
+        self.assertEqual([action for _actor, action, _target in audit_actions()],
+                         ['user.created'])
+
+
+class ForgedTestLoginSessionTest(FlowdeskTestCase):
+    """UAT with the sign-in-as page on: a session cookie signed with the app's key that names
+    anyone but a test user gives nothing (the key may have leaked; UAT refuses known keys)."""
+    CONFIG_NAME = 'uat'
+    SETTINGS = {'SECRET_KEY': 'a-long-random-uat-secret-0123456789',
+                'FLOWDESK_ALLOW_TEST_LOGIN': 'yes'}
+
+    def client_with_session(self, **values):
+        client = self.client_for(None)
+        cookie = self.app.session_interface.get_signing_serializer(self.app).dumps(values)
+        client.set_cookie(self.app.config['SESSION_COOKIE_NAME'], cookie)
+        return client
+
+    def test_a_session_naming_an_admin_gives_nothing(self):
+        self.admin_client().get('/whoami')  # the admin exists
+        client = self.client_with_session(test_login=ADMIN)
+        self.assertEqual(client.get('/whoami').status_code, 401)
+        self.assertEqual(client.get('/admin/users').status_code, 401)
+        self.assertEqual(audit_actions(), [(ADMIN, 'user.created', ADMIN)])
+
+    def test_a_session_naming_an_unknown_boss_creates_nobody(self):
+        client = self.client_with_session(test_login='CORP\\boss')
+        self.assertEqual(client.get('/whoami').status_code, 401)
+        self.assertEqual(users(), [])
+
+    def test_a_session_naming_a_test_user_is_honoured(self):
+        """The control: the signed cookie itself works, only the login it names is refused."""
+        client = self.client_with_session(test_login='CORP\\test.viewer')
+        self.assertPageContains(client.get('/whoami'), 'whoami-login">CORP\\test.viewer</dd>')
+
+
+class DevelopmentStandInTest(FlowdeskTestCase):
+    """The development configuration (what a missing FLASK_CONFIG starts) gives its stand-in
+    admin only to requests from the server itself."""
+    CONFIG_NAME = 'development'
+
+    @classmethod
+    def base_settings(cls):
+        return {'LOG_LEVEL': 'CRITICAL'}  # FLOWDESK_ADMINS as development leaves it
+
+    def test_loopback_clients_get_the_stand_in(self):
+        for address in ('127.0.0.1', '::1'):
+            with self.subTest(address=address):
+                client = self.client_for(None, REMOTE_ADDR=address)
+                self.assertPageContains(client.get('/whoami'),
+                                        'whoami-login">CORP\\developer</dd>',
+                                        'whoami-role">admin</dd>')
+
+    def test_a_remote_visitor_gets_no_stand_in(self):
+        for address in ('10.20.30.40', '192.168.1.5', 'fe80::1'):
+            with self.subTest(address=address):
+                client = self.client_for(None, REMOTE_ADDR=address)
+                self.assertPageContains(client.get('/admin/users'), 'FLASK_CONFIG is not set',
+                                        '127.0.0.1', status=401)
+        self.assertEqual(users(), [])
+
+    def test_a_remote_visitor_with_windows_authentication_is_that_user(self):
+        client = self.client_for('CORP\\jdoe', REMOTE_ADDR='10.20.30.40')
+        self.assertPageContains(client.get('/whoami'), 'whoami-login">CORP\\jdoe</dd>',
+                                'whoami-role">viewer</dd>')

@@ -11,7 +11,7 @@ from parameterized import parameterized
 
 from app import create_app
 from tests.base import ADMIN, FlowdeskTestCase
-from tests.unit.test_config import GOOD_PRODUCTION
+from tests.unit.test_config import GOOD_PRODUCTION, GOOD_UAT
 
 
 class LayoutTests(FlowdeskTestCase):
@@ -64,7 +64,7 @@ class LayoutTests(FlowdeskTestCase):
 class BadgeTests(unittest.TestCase):
     @parameterized.expand([
         ('development', {}, 'DEV'),
-        ('uat', {}, 'UAT'),
+        ('uat', GOOD_UAT, 'UAT'),
         ('production', GOOD_PRODUCTION, None),
     ])
     def test_environment_badge(self, name, environ, badge):

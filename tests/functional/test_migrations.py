@@ -11,6 +11,7 @@ from app import create_app
 from app.extensions import db
 from app.migration_support import metadata_for, schema_of
 from tests.base import FlowdeskTestCase, on_every_backend
+from tests.unit.test_config import GOOD_UAT
 
 OPS_TABLES = {'flows', 'responses', 'load_batches', 'load_errors', 'response_daily',
               'error_reasons'}
@@ -63,7 +64,7 @@ class SqlServerScriptTests(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         app = create_app('uat', environ={
-            'MSSQL_SERVER': 'sql01.corp.example', 'MSSQL_DATABASE': 'Flowdesk',
+            **GOOD_UAT, 'MSSQL_SERVER': 'sql01.corp.example', 'MSSQL_DATABASE': 'Flowdesk',
             'MSSQL_OPS_DATABASE': 'FlowdeskOps', 'APP_SCHEMA': 'flowdesk', 'OPS_SCHEMA': 'opsdata'})
         with app.app_context():
             result = app.test_cli_runner().invoke(args=['db', 'upgrade', '--sql'])

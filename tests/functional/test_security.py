@@ -23,9 +23,9 @@ from app import create_app
 from app.extensions import db
 from app.models import Flow
 from app.seeding import seed_demo
-from tests.base import ADMIN, VIEWER, FlowdeskTestCase, on_every_backend
+from tests.base import ADMIN, ASSETS, VIEWER, FlowdeskTestCase, on_every_backend
 from tests.integrity import table_checksums
-from tests.unit.test_config import GOOD_PRODUCTION
+from tests.unit.test_config import GOOD_PRODUCTION, GOOD_UAT
 
 WRITE_METHODS = {'POST', 'PUT', 'PATCH', 'DELETE'}
 #: Values for URL arguments, by argument name, so pages render with real rows where they can.
@@ -150,24 +150,28 @@ def csp_directives(header: str) -> dict[str, list[str]]:
     return directives
 
 
+def add_error_routes(app) -> None:
+    """Routes under /_test that crash or abort, for checking error responses."""
+    @app.route('/_test/crash')
+    def crash():
+        raise RuntimeError('secret internal detail')
+
+    @app.route('/api/v1/_test/crash')
+    def api_crash():
+        raise RuntimeError('secret internal detail')
+
+    @app.route('/_test/abort/<int:code>')
+    def abort_with(code):
+        abort(code)
+
+
 class SecurityHeaderTests(FlowdeskTestCase):
     SETTINGS = {'FLOWDESK_ALLOW_TEST_LOGIN': 'yes'}
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-
-        @cls.app.route('/_test/crash')
-        def crash():
-            raise RuntimeError('secret internal detail')
-
-        @cls.app.route('/api/v1/_test/crash')
-        def api_crash():
-            raise RuntimeError('secret internal detail')
-
-        @cls.app.route('/_test/abort/<int:code>')
-        def abort_with(code):
-            abort(code)
+        add_error_routes(cls.app)
 
     def assertSecurityHeaders(self, response, what):
         headers = response.headers
@@ -247,6 +251,80 @@ class SecurityHeaderTests(FlowdeskTestCase):
                                     f'asset from elsewhere: {asset}')
 
 
+class CacheControlTests(FlowdeskTestCase):
+    """``Cache-Control: no-store`` on every response that may hold company data: every GET
+    route (pages, API, CSV and Excel exports, load error reports), error pages and answers to
+    writes. Only the static assets stay cacheable."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        add_error_routes(cls.app)
+
+    def setUp(self):
+        super().setUp()
+        from app.loading import LoadRequest, run_load
+        from app.models import LoadBatch, Response, User
+        seed_demo(flows=4, responses=40)
+        rejected = run_load(LoadRequest(
+            dataset='responses', mode='append', path=ASSETS / 'loads' / 'bad_repeated_key.csv',
+            file_name='bad_repeated_key.csv', user=ADMIN))
+        self.assertGreater(db.session.get(LoadBatch, rejected.batch_id).error_count, 0)
+        self.admin_client().get('/')
+        self.values = {
+            'batch_id': rejected.batch_id,
+            'response_id': db.session.scalars(db.select(Response.response_id)).first(),
+            'flow_code': db.session.scalars(db.select(Flow.flow_code)).first(),
+            'user_id': db.session.scalars(db.select(User.id)).first(),
+        }
+
+    def assertNoStore(self, response, what):
+        self.assertIn('no-store', response.headers.get('Cache-Control', ''),
+                      f'{what}: {response.status_code} {response.headers}')
+        response.close()
+
+    def test_every_get_route_is_no_store(self):
+        admin = self.admin_client()
+        rules = rules_of(self.app, lambda rule: 'GET' in rule.methods and rule.endpoint not in
+                         ('static', 'bootstrap.static') and '/_test/' not in rule.rule)
+        data_endpoints = {'api.responses', 'api.response', 'main.export_csv', 'main.export_xlsx',
+                          'admin.batch_errors', 'main.responses', 'main.response_detail'}
+        self.assertTrue(data_endpoints <= {rule.endpoint for rule in rules})
+        for rule in rules:
+            path = sample_path(rule, **self.values)
+            with self.subTest(path=path):
+                response = admin.get(path)
+                # Every data route answers with its data; a few pages need more than a GET
+                # (a kept upload, the sign-in-as setting) and answer 404, also no-store.
+                self.assertEqual(response.status_code < 400, rule.endpoint not in
+                                 ('admin.confirm_load', 'auth.sign_in'), path)
+                self.assertNoStore(response, path)
+
+    def test_errors_and_writes_are_no_store(self):
+        checks = [
+            ('anonymous 401', self.client_for(None).get('/')),
+            ('viewer 403', self.client.get('/admin/users')),
+            ('page 404', self.client.get('/no/such/page')),
+            ('API 404', self.client.get('/api/v1/responses/999999')),
+            ('API 400', self.client.get('/api/v1/responses?limit=nope')),
+            ('500 page', self.client.get('/_test/crash')),
+            ('API 500', self.client.get('/api/v1/_test/crash')),
+            ('write 303', self.admin_client().post(
+                f'/admin/users/{self.values["user_id"]}/deactivate', data={'next': '/'})),
+        ]
+        for what, response in checks:
+            with self.subTest(what):
+                self.assertNoStore(response, what)
+
+    def test_static_assets_stay_cacheable(self):
+        for path in ('/static/css/flowdesk.css', '/bootstrap/static/css/bootstrap.min.css'):
+            with self.subTest(path=path):
+                response = self.client.get(path)
+                self.assertEqual(response.status_code, 200)
+                self.assertNotIn('no-store', response.headers.get('Cache-Control', ''))
+                response.close()
+
+
 class SessionCookieTests(unittest.TestCase):
     """The session cookie (it carries the CSRF secret and the tester's choice) is HttpOnly and
     SameSite everywhere, and Secure in production."""
@@ -277,7 +355,7 @@ class SessionCookieTests(unittest.TestCase):
 
     def test_uat_cookie_is_httponly_samesite(self):
         with tempfile.TemporaryDirectory() as folder:
-            app = create_app('uat', environ={'FLOWDESK_INSTANCE_PATH': folder})
+            app = create_app('uat', environ={**GOOD_UAT, 'FLOWDESK_INSTANCE_PATH': folder})
             attributes = self.attributes(self.cookie_of(app))
         self.assertIn('httponly', attributes)
         self.assertEqual(attributes.get('samesite', '').lower(), 'lax')
@@ -372,7 +450,7 @@ class NoTracebackTests(unittest.TestCase):
         if name == 'production':
             environ.update(GOOD_PRODUCTION)
         else:
-            environ['FLOWDESK_DEV_USER'] = 'CORP\\tester'
+            environ.update(GOOD_UAT, FLOWDESK_DEV_USER='CORP\\tester')
         app = create_app(name, environ=environ)
         app.logger.removeHandler(default_handler)  # the log file is what is checked
         secret = self.SECRET

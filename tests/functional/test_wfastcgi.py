@@ -47,16 +47,22 @@ def app_settings(path: Path) -> dict[str, str]:
             for element in tree.getroot().findall('./appSettings/add')}
 
 
-def write_web_config(source: Path, target: Path, overrides: dict[str, str]) -> None:
-    """Copy a web.config, replacing (or adding) appSettings values."""
+def write_web_config(source: Path, target: Path, overrides: dict[str, str | None]) -> None:
+    """Copy a web.config, replacing (or adding) appSettings values; None removes the setting."""
     tree = ET.parse(source)
     settings = tree.getroot().find('appSettings')
     remaining = dict(overrides)
     for element in settings.findall('add'):
-        if element.get('key') in remaining:
-            element.set('value', remaining.pop(element.get('key')))
+        if element.get('key') not in remaining:
+            continue
+        value = remaining.pop(element.get('key'))
+        if value is None:
+            settings.remove(element)
+        else:
+            element.set('value', value)
     for key, value in remaining.items():
-        ET.SubElement(settings, 'add', {'key': key, 'value': value})
+        if value is not None:
+            ET.SubElement(settings, 'add', {'key': key, 'value': value})
     tree.write(target, encoding='utf-8', xml_declaration=True)
 
 
@@ -82,8 +88,9 @@ def links_in(html: str) -> list[str]:
 class HostedFlowdeskCase(unittest.TestCase):
     """A temporary IIS application folder, databases with tables, and one wfastcgi worker."""
 
-    #: appSettings changed on top of the test machine's (e.g. SCRIPT_NAME, a broken handler).
-    EXTRA_APP_SETTINGS: dict[str, str] = {}
+    #: appSettings changed on top of the test machine's (e.g. SCRIPT_NAME, a broken handler;
+    #: None removes a setting).
+    EXTRA_APP_SETTINGS: dict[str, str | None] = {}
     CREATE_TABLES = True
 
     @classmethod
@@ -304,6 +311,30 @@ class WfastcgiBrokenHandlerTest(HostedFlowdeskCase):
         log = self.wsgi_log.read_text(encoding='utf-8')
         self.assertIn('Error occurred while reading WSGI handler', log)
         self.assertIn("module 'flasky' has no attribute 'no_such_app'", log)
+
+
+class WfastcgiWithoutFlaskConfigTest(HostedFlowdeskCase):
+    """A web.config without FLASK_CONFIG: Flowdesk refuses to start rather than run the
+    development configuration, whose stand-in admin would serve every visitor. IIS answers
+    500 and the reason is in WSGI_LOG."""
+
+    EXTRA_APP_SETTINGS = {'FLASK_CONFIG': None}
+
+    def test_no_visitor_gets_the_stand_in_admin(self):
+        self.assertNotIn('FLASK_CONFIG', app_settings(self.app_folder / 'Web.config'))
+        # An anonymous visitor from another computer (anonymous authentication left on).
+        self.assertNotEqual(self.worker.site.client_address, '127.0.0.1')
+        response = self.browser(None).get('/admin/users')
+        self.assertEqual(response.status, 500, response.text[:500])
+        self.assertNotIn(b'developer', response.body)
+        status, body = response.as_iis_sends_it('ReturnGeneric500')
+        self.assertEqual(status, 500)
+        self.assertNotIn(b'developer', body)
+        # The worker exits after a failed start; IIS starts a new one for the next request.
+        self.assertEqual(self.worker.wait_for_exit(), 0)
+        log = self.wsgi_log.read_text(encoding='utf-8')
+        self.assertIn('Error occurred while reading WSGI handler', log)
+        self.assertIn('refuses to start under IIS (wfastcgi) without FLASK_CONFIG', log)
 
 
 class WebConfigTest(unittest.TestCase):

@@ -17,6 +17,8 @@ GOOD_PRODUCTION = {
     'APP_SCHEMA': 'dbo',
     'OPS_SCHEMA': 'ops',
 }
+#: UAT needs its own secret key too.
+GOOD_UAT = {'SECRET_KEY': 'a-long-random-uat-secret-0123456789'}
 
 
 class ConfigNameTests(unittest.TestCase):
@@ -29,7 +31,8 @@ class ConfigNameTests(unittest.TestCase):
     ])
     def test_each_name_builds_its_class(self, name, cls, badge):
         self.assertIs(config[name], cls)
-        environ = dict(GOOD_PRODUCTION) if name == 'production' else {}
+        environ = {'production': GOOD_PRODUCTION, 'uat': GOOD_UAT}.get(name, {})
+        environ = dict(environ)
         app = create_app(name, environ=environ)
         self.assertEqual(app.config['NAME'], cls.NAME)
         self.assertEqual(app.config['ENV_BADGE'], badge)
@@ -44,7 +47,7 @@ class ConfigNameTests(unittest.TestCase):
             self.assertIn(name, message)
 
     def test_name_is_case_insensitive(self):
-        self.assertEqual(create_app('UAT', environ={}).config['NAME'], 'uat')
+        self.assertEqual(create_app('UAT', environ=dict(GOOD_UAT)).config['NAME'], 'uat')
 
     def test_sqlite_is_the_embedded_default_with_two_files(self):
         settings = DevelopmentConfig({'FLOWDESK_INSTANCE_PATH': '/srv/flowdesk/instance'})
@@ -132,9 +135,66 @@ class ProductionRefusalTests(unittest.TestCase):
             self.assertIn(setting, message)
 
     def test_uat_accepts_development_identity(self):
-        app = create_app('uat', environ={'FLOWDESK_DEV_USER': 'CORP\\tester',
+        app = create_app('uat', environ={**GOOD_UAT, 'FLOWDESK_DEV_USER': 'CORP\\tester',
                                          'FLOWDESK_ALLOW_TEST_LOGIN': '1'})
         self.assertEqual(app.config['FLOWDESK_DEV_USER'], 'CORP\\tester')
+
+
+class UatRefusalTests(unittest.TestCase):
+    """UAT is reached by testers over the network: like production, it refuses a session key
+    that anyone could know."""
+
+    @parameterized.expand([
+        ('missing', None),
+        ('empty', ''),
+        ('development_default', 'flowdesk-development-secret-not-for-production'),
+        ('known_word', 'changeme'),
+        ('short', 'abc123'),
+    ])
+    def test_refuses_a_missing_or_known_key(self, _name, secret_key):
+        environ = {'FLOWDESK_ALLOW_TEST_LOGIN': 'yes'}
+        if secret_key is not None:
+            environ['SECRET_KEY'] = secret_key
+        with self.assertRaises(ConfigurationError) as caught:
+            create_app('uat', environ=environ)
+        message = str(caught.exception)
+        self.assertIn('refuses to start with the uat configuration', message)
+        self.assertIn('SECRET_KEY', message)
+
+    def test_starts_with_its_own_key(self):
+        app = create_app('uat', environ=dict(GOOD_UAT))
+        self.assertEqual(app.config['SECRET_KEY'], GOOD_UAT['SECRET_KEY'])
+
+
+class EntryPointConfigTests(unittest.TestCase):
+    """flasky.py: a missing FLASK_CONFIG starts development on a developer's machine and
+    refuses to start under IIS (wfastcgi)."""
+
+    class Module:
+        def __init__(self, file):
+            self.__file__ = file
+
+    def test_flask_config_wins_everywhere(self):
+        from app.hosting import entry_point_config_name
+        self.assertEqual(entry_point_config_name({'FLASK_CONFIG': 'production',
+                                                  'WSGI_HANDLER': 'flasky.app'}), 'production')
+
+    def test_missing_on_a_developer_machine_is_development(self):
+        from app.hosting import entry_point_config_name
+        flask_command = self.Module('/home/dev/.venv/bin/flask')
+        self.assertEqual(entry_point_config_name({}, flask_command), 'default')
+        self.assertEqual(entry_point_config_name({'FLASK_CONFIG': ' '}, flask_command), 'default')
+
+    @parameterized.expand([
+        ('web_config_app_settings', {'WSGI_HANDLER': 'flasky.app'}, 'C:/app/flask.exe'),
+        ('wfastcgi_script', {}, 'C:\\Python311\\Lib\\site-packages\\wfastcgi.py'),
+    ])
+    def test_missing_under_wfastcgi_refuses_to_start(self, _name, environ, main_file):
+        from app.hosting import entry_point_config_name
+        with self.assertRaises(ConfigurationError) as caught:
+            entry_point_config_name(environ, self.Module(main_file))
+        self.assertIn('without FLASK_CONFIG', str(caught.exception))
+        self.assertIn('<add key="FLASK_CONFIG" value="production" />', str(caught.exception))
 
 
 class SqlServerUrlTests(unittest.TestCase):

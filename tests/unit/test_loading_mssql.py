@@ -11,7 +11,7 @@ from sqlalchemy.dialects.mssql import pyodbc
 
 from app import create_app
 from app.datasets import FLOWS, RESPONSES
-from app.loading.locks import MSSQL_GETAPPLOCK
+from app.loading.locks import MSSQL_GETAPPLOCK, MSSQL_RELEASEAPPLOCK
 from app.loading.writers import IN_LIST_CHUNK, MssqlWriter
 from app.models.load_models import CHANGE_UPDATED
 
@@ -106,6 +106,14 @@ class MssqlLoadStatementsTest(unittest.TestCase):
         self.assertIn('DELETE FROM [ops].[responses]', compiled(delete(table).where(table.c.batch_id == 42)))
 
     def test_applock_call(self):
+        """The lock is owned by the session (the lock connection sits outside any transaction,
+        so no idle-transaction timeout can end it), and NOCOUNT keeps row counts from coming
+        before the SELECT @result the driver reads."""
         sql = str(text(MSSQL_GETAPPLOCK).compile(dialect=DIALECT))
+        self.assertTrue(sql.startswith('SET NOCOUNT ON;'), sql)
         self.assertIn("EXEC @result = sp_getapplock @Resource = ?, @LockMode = 'Exclusive', "
-                      "@LockOwner = 'Transaction', @LockTimeout = ?", sql)
+                      "@LockOwner = 'Session', @LockTimeout = ?", sql)
+        self.assertTrue(sql.endswith('SELECT @result'), sql)
+        release = str(text(MSSQL_RELEASEAPPLOCK).compile(dialect=DIALECT))
+        self.assertTrue(release.startswith('SET NOCOUNT ON;'), release)
+        self.assertIn("EXEC sp_releaseapplock @Resource = ?, @LockOwner = 'Session'", release)

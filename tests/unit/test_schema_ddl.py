@@ -10,6 +10,7 @@ from app import create_app
 from app.extensions import db
 from app.models import Response
 from tests.base import FlowdeskTestCase
+from tests.unit.test_config import GOOD_UAT
 
 SERVER_SETTINGS = {'MSSQL_SERVER': 'sql01.corp.example', 'MSSQL_DATABASE': 'Flowdesk',
                    'APP_SCHEMA': 'flowdesk', 'OPS_SCHEMA': 'opsdata'}
@@ -33,7 +34,7 @@ def ddl_for(bind_key, dialect) -> str:
 class SqlServerDdlTests(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.app = create_app('uat', environ=dict(SERVER_SETTINGS))
+        cls.app = create_app('uat', environ={**SERVER_SETTINGS, **GOOD_UAT})
         cls.context = cls.app.app_context()
         cls.context.push()
         cls.ops_ddl = ddl_for('ops', mssql.dialect())
@@ -120,7 +121,7 @@ class NoSchemaOnSqliteTests(FlowdeskTestCase):
 
 class PostgresDdlTests(unittest.TestCase):
     def test_postgresql_ddl_uses_the_configured_schema(self):
-        app = create_app('uat', environ={'OPS_SCHEMA': 'flowdesk_ops',
+        app = create_app('uat', environ={**GOOD_UAT, 'OPS_SCHEMA': 'flowdesk_ops',
                                          'OPS_DATABASE_URL': 'postgresql+psycopg://u@db/ops'})
         with app.app_context():
             ddl = ddl_for('ops', postgresql.dialect())
