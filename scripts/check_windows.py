@@ -48,7 +48,7 @@ MOVERS = {('os', 'replace'), ('os', 'rename'), ('os', 'remove'), ('os', 'unlink'
 TEMPFILES = frozenset({'TemporaryFile', 'NamedTemporaryFile', 'SpooledTemporaryFile'})
 CSV_USERS = frozenset({'reader', 'writer', 'DictReader', 'DictWriter'})
 PATHISH = re.compile(r'path|dir|folder|file|root', re.IGNORECASE)
-MODE_TEXT = re.compile(r'[rwxat+U]*\Z')
+MODE = re.compile(r'[rwxabt+U]+\Z')
 SLASHES = ('/', '\\')
 
 
@@ -189,7 +189,7 @@ class Checker(ast.NodeVisitor):
             return (mode, 2, 3) if mode is not None else None  # default mode is binary
         if isinstance(node.func, ast.Attribute) and node.func.attr == 'open':
             first = node.args[0] if node.args else None
-            if first is None or (isinstance(literal(first), str) and MODE_TEXT.match(first.value)):
+            if first is None or (isinstance(literal(first), str) and MODE.match(first.value)):
                 return argument(node, 0, 'mode'), 2, 4  # Path.open(mode, buffering, encoding)
         return None
 
