@@ -47,7 +47,7 @@ class Cp1252ConsoleTests(FlowdeskTestCase):
         env.update(self.base_settings(), **self.databases.settings, FLASK_CONFIG='testing',
                    PYTHONIOENCODING='cp1252')
         result = subprocess.run([sys.executable, '-m', 'flask', '--app', 'flasky', *args],
-                                cwd=ROOT_DIR, env=env, capture_output=True, timeout=300)
+                                cwd=ROOT_DIR, env=env, capture_output=True, timeout=300, check=False)
         # Every byte written is cp1252: a strict decode raises on anything else (e.g. UTF-8).
         stdout, stderr = result.stdout.decode('cp1252'), result.stderr.decode('cp1252')
         self.assertNotIn('Traceback', stderr, stderr)
