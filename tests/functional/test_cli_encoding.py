@@ -1,8 +1,7 @@
 """`flask` commands on a console that cannot hold the data's characters (a Windows Task Scheduler
 log or legacy console in cp1252): the commands finish, the exit code is right and the report is
-complete, with such characters escaped (``\\u65e5``). Real subprocesses with
-PYTHONIOENCODING=cp1252, as Windows would run them."""
-import os
+complete, with such characters escaped (``\\u65e5``). Real subprocesses in a Windows-like
+environment (cp1252, no system time zone database, Europe/Berlin)."""
 import shutil
 import subprocess
 import sys
@@ -15,11 +14,9 @@ from app.extensions import db
 from app.models import Flow, Response
 from tests.base import ASSETS, FlowdeskTestCase
 from tests.runner import ROOT_DIR
+from tests.windows.environment import windows_like_environment
 
 WINDOWS_ASSETS = ASSETS / 'windows'
-#: Set by the parent environment in ways that would hide the problem, or point elsewhere.
-DROPPED = ('PYTHONUTF8', 'PYTHONIOENCODING', 'TEST_DATABASE_URL', 'TEST_OPS_DATABASE_URL',
-           'FLASK_APP', 'FLASK_CONFIG', 'DATABASE_URL', 'OPS_DATABASE_URL')
 
 
 def cp1252_view(text: str) -> str:
@@ -43,9 +40,10 @@ class Cp1252ConsoleTests(FlowdeskTestCase):
         return path
 
     def flask(self, *args):
-        env = {key: value for key, value in os.environ.items() if key not in DROPPED}
-        env.update(self.base_settings(), **self.databases.settings, FLASK_CONFIG='testing',
-                   PYTHONIOENCODING='cp1252')
+        no_zones = self.work / 'no-system-zoneinfo'
+        no_zones.mkdir(exist_ok=True)
+        env = windows_like_environment(no_zones, **self.base_settings(),
+                                       **self.databases.settings, FLASK_CONFIG='testing')
         result = subprocess.run([sys.executable, '-m', 'flask', '--app', 'flasky', *args],
                                 cwd=ROOT_DIR, env=env, capture_output=True, timeout=300, check=False)
         # Every byte written is cp1252: a strict decode raises on anything else (e.g. UTF-8).

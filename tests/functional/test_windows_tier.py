@@ -7,7 +7,6 @@ stderr in cp1252 (a Task Scheduler log), makes Europe/Berlin the display and dat
 and turns a text file opened in app/ without an encoding into an error. The PostgreSQL halves
 of the suites are left to the main run (the tier is about the operating system)."""
 import importlib.metadata
-import os
 import re
 import subprocess
 import sys
@@ -16,6 +15,7 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 
 from tests.runner import ROOT_DIR
+from tests.windows.environment import windows_like_environment
 
 #: What the tier runs: its own smoke tests, then the suites of every page, the API, both exports,
 #: loads and the command line (seed-demo, init-db). tests.functional.test_cli_encoding runs its
@@ -34,20 +34,6 @@ TIER_SUITES = [
 SUMMARY = re.compile(r'^(\d+) passed, (\d+) failed, (\d+) skipped$')
 INSTALL_SCRIPT = ROOT_DIR / 'scripts' / 'iis' / 'Install-Flowdesk.ps1'
 ZONE_CHECK = "import zoneinfo; zoneinfo.ZoneInfo('Europe/Berlin')"
-#: Variables of this run the tier must not inherit.
-NOT_INHERITED = ('PYTHONUTF8', 'PYTHONIOENCODING', 'PYTHONPATH', 'PYTHONTZPATH', 'TZ',
-                 'TEST_DATABASE_URL', 'TEST_OPS_DATABASE_URL', 'FLASK_APP', 'FLASK_CONFIG',
-                 'DATABASE_URL', 'OPS_DATABASE_URL')
-
-
-def windows_like_environment(empty_folder: Path, **extra) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if key not in NOT_INHERITED}
-    env.update(PYTHONTZPATH=str(empty_folder), PYTHONIOENCODING='cp1252',
-               PYTHONWARNDEFAULTENCODING='1', DISPLAY_TIMEZONE='Europe/Berlin',
-               DATA_TIMEZONE='Europe/Berlin', **extra)
-    return env
-
-
 def hidden_tzdata(folder: Path) -> Path:
     """A folder that, first on PYTHONPATH, makes ``tzdata`` look not installed."""
     package = folder / 'tzdata'

@@ -21,8 +21,8 @@ from app.extensions import db
 from app.models import Flow, LoadBatch, Response
 from tests.base import ASSETS, FlowdeskTestCase
 from tests.functional.browse_data import SeededTestCase
+from tests.windows.environment import ZONE_NAME
 
-ZONE_NAME = 'Europe/Berlin'
 TIER_SETTINGS = {'DISPLAY_TIMEZONE': os.environ.get('DISPLAY_TIMEZONE', ZONE_NAME),
                  'DATA_TIMEZONE': os.environ.get('DATA_TIMEZONE', ZONE_NAME)}
 HOW_TO_RUN = ('this module runs inside the Windows-likeness tier: '
