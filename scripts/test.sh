@@ -51,4 +51,8 @@ fi
 echo "bandit: scanning app/, config.py, flasky.py (medium and high severity)"
 .venv/bin/bandit -q -r app config.py flasky.py -ll
 
+# Windows differences (text encodings, POSIX-only calls, os.rename, slash-built paths, files
+# moved while open, csv newlines): any finding fails the run (docs/deploy-iis.md "Windows specifics").
+.venv/bin/python scripts/check_windows.py app config.py flasky.py
+
 exec .venv/bin/flask --app flasky test "$@"

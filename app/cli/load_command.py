@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import getpass
 import os
+import sys
 from pathlib import Path
 
 import click
@@ -51,8 +52,10 @@ def load_command(dataset, file, mode, dry_run, encoding, allow_duplicate, errors
                           allow_duplicate=allow_duplicate, sha256=sha256, size=size)
     label = f'{"Validating" if dry_run else "Loading"} {file.name}'
     try:
+        # sys.stderr itself, in the console's encoding (click.get_text_stream would write UTF-8
+        # into a cp1252 Task Scheduler log).
         with click.progressbar(length=max(size, 1), label=label, show_percent=True,
-                               file=click.get_text_stream('stderr')) as bar:
+                               file=sys.stderr) as bar:
             done = [0]
 
             def progress(position, _total):

@@ -43,11 +43,24 @@ def store_upload(stream: BinaryIO, folder: Path) -> StoredFile:
                 size += len(chunk)
         sha = digest.hexdigest()
         target = folder / f'{sha}{SUFFIX}'
-        os.replace(handle.name, target)
+        if not keep_existing(target):
+            os.replace(handle.name, target)
+        Path(handle.name).unlink(missing_ok=True)
     except BaseException:
         Path(handle.name).unlink(missing_ok=True)
         raise
     return StoredFile(path=target, sha256=sha, size=size)
+
+
+def keep_existing(target: Path) -> bool:
+    """Same SHA-256, same content: keep a kept file already there, with its retention time
+    restarted, rather than replace it. On Windows it may be open by a running load of it, and
+    replacing an open file is refused (PermissionError)."""
+    try:
+        os.utime(target)
+    except FileNotFoundError:  # not there, or purged a moment ago
+        return False
+    return True
 
 
 def stored_upload(folder: Path, sha256: str, retention_hours: int) -> StoredFile | None:
@@ -84,7 +97,7 @@ def purge_expired(folder: Path, retention_hours: int) -> int:
                 path.unlink()
                 removed += 1
         except OSError:
-            continue  # another server removed it first
+            continue  # another server removed it first, or (Windows) a load still reads it
     return removed
 
 

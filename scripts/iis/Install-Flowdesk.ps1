@@ -107,6 +107,38 @@ foreach ($required in @((Join-Path $AppRoot 'web.config'), (Join-Path $AppRoot '
 }
 Write-Step "Flowdesk folder $AppRoot, Python $PythonExe"
 
+# -- 0b. Time zone database ---------------------------------------------------------------------
+# Windows has no IANA time zone database of its own: Python's zoneinfo reads the tzdata package
+# (pinned in requirements.txt). Without it every page that shows a time answers 500.
+function Invoke-Python([string[]] $Arguments) {
+    # Python's traceback arrives on stderr; with 'Stop', PowerShell would turn its first line
+    # into an exception before the exit code could be read.
+    $previous = $ErrorActionPreference
+    $ErrorActionPreference = 'Continue'
+    try { $output = & $PythonExe @Arguments 2>&1 | Out-String }
+    finally { $ErrorActionPreference = $previous }
+    return [pscustomobject]@{ ExitCode = $LASTEXITCODE; Output = "$output".Trim() }
+}
+$ZoneCheck = "import zoneinfo; zoneinfo.ZoneInfo('Europe/Berlin')"
+$zoneResult = Invoke-Python @('-c', $ZoneCheck)
+if ($zoneResult.ExitCode -ne 0) {
+    throw ("Python in $AppRoot\.venv cannot find the time zone database: zoneinfo.ZoneInfo('Europe/Berlin') " +
+           "failed ($($zoneResult.Output)). Windows has none of its own and Python reads it from the tzdata " +
+           "package. Run $AppRoot\.venv\Scripts\pip install -r requirements.txt (it pins tzdata), then run " +
+           "this script again.")
+}
+Write-Step "Time zone database: found (the tzdata package)"
+foreach ($setting in @('DISPLAY_TIMEZONE', 'DATA_TIMEZONE')) {
+    if (-not $PoolEnvironment.ContainsKey($setting)) { continue }
+    $zone = [string] $PoolEnvironment[$setting]
+    $result = Invoke-Python @('-c', 'import sys, zoneinfo; zoneinfo.ZoneInfo(sys.argv[1])', $zone)
+    if ($result.ExitCode -ne 0) {
+        throw ("$setting = '$zone' is not a time zone Python knows: use an IANA name such as " +
+               "Europe/Berlin or UTC ($($result.Output)).")
+    }
+    Write-Step "${setting}: $zone is a known time zone"
+}
+
 # -- 1. IIS features ----------------------------------------------------------------------------
 $serverFeatures = @('Web-Server', 'Web-CGI', 'Web-Windows-Auth', 'Web-Static-Content',
                     'Web-Http-Errors', 'Web-Http-Logging', 'Web-Request-Monitor', 'Web-Filtering',
