@@ -72,7 +72,7 @@ def load_command(dataset, file, mode, dry_run, encoding, allow_duplicate, errors
         click.echo(f'  {word:<20} {getattr(counts, name):>12,}')
     click.echo(f'  errors     {outcome.problems.count:>12,}')
     for warning in outcome.warnings:
-        click.echo(f'Note: {warning}')
+        click.echo(f'Warning: {warning}')
     if outcome.problems.count:
         click.echo('')
         click.echo(f'{"line":>8}  {"column":<14} {"value":<30} problem')

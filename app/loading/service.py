@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, time as dt_time
 from typing import Callable
 
 from flask import current_app
@@ -24,6 +24,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from .. import audit
+from ..clock import utc_now
 from ..database import engine_for
 from ..datasets import DATASETS, DatasetSpec, ParseContext, get_dataset
 from ..extensions import db
@@ -230,6 +231,14 @@ def audit_and_commit(action: str, target: str, detail: str, user: str) -> None:
 
 
 # -- loading -------------------------------------------------------------------------------
+def parse_context() -> ParseContext:
+    """How this app reads cells: DATA_TIMEZONE and the plausible range of times."""
+    config = current_app.config
+    return ParseContext(config['DATA_TIMEZONE'], now=utc_now(),
+                        max_clock_skew_minutes=config['MAX_CLOCK_SKEW_MINUTES'],
+                        earliest=datetime.combine(config['EARLIEST_RESPONSE_DATE'], dt_time()))
+
+
 def run_load(request: LoadRequest, progress: Progress | None = None) -> LoadOutcome:
     """Validate and (unless a dry run) load one file. Raises LoadRefused when the load cannot
     start (another load running, an identical file already loaded without confirmation)."""
@@ -365,8 +374,8 @@ class Loader:
             if first is None:
                 raise FileRejected('The file is empty: it has no header row and no data.')
             plan = plan_header(self.spec, first[0], first[1], self.problems)
-            checker = RowChecker(self.spec, plan, ParseContext(current_app.config['DATA_TIMEZONE']),
-                                 self.problems, source)
+            context = parse_context()
+            checker = RowChecker(self.spec, plan, context, self.problems, source)
             references = self.reference_checks(connection)
             check, batch_id, counts, derived = (checker.check, self.batch_id, self.counts,
                                                 self.derived)
@@ -397,6 +406,8 @@ class Loader:
                     if self.progress:
                         self.progress(source.bytes_read(), size)
             self.write_chunk(lines, chunk)
+            for warning in context.overlaps.warnings():
+                self.problems.warn(warning)
             if self.progress:
                 self.progress(size, size)
             if counts.read == 0:
