@@ -73,8 +73,9 @@ def start_load(*, dataset, mode, encoding, stored, file_name, dry_run, allow_dup
     except LoadRefused as refused:
         flash(str(refused), 'error')
         return None
-    category = 'error' if not outcome.ok else 'warning' if outcome.warnings else 'success'
-    flash(outcome.message, category)
+    flash(outcome.message, 'success' if outcome.ok else 'error')
+    for warning in outcome.warnings:
+        flash(f'Warning: {warning}', 'warning')
     return redirect(url_for('admin.batch', batch_id=outcome.batch_id))
 
 

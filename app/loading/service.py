@@ -177,7 +177,8 @@ def start_batch(lock: DatasetLock, **values) -> int:
 def finish_values(status: str, counts: Counts, problems: ProblemLog, message: str) -> dict:
     return dict(status=status, finished_at=utcnow(), rows_read=counts.read,
                 inserted=counts.inserted, updated=counts.updated, unchanged=counts.unchanged,
-                deleted=counts.deleted, error_count=problems.count, message=message[:4000])
+                deleted=counts.deleted, error_count=problems.count, message=message[:4000],
+                warnings='\n'.join(problems.warnings)[:4000] or None)
 
 
 def record_problems(connection: Connection, batch_id: int, problems: list[Problem]) -> None:
@@ -266,9 +267,11 @@ def run_load(request: LoadRequest, progress: Progress | None = None) -> LoadOutc
     finally:
         lock.release()
     verb = 'dry-run' if request.dry_run else 'load'
+    detail = (f'{request.mode} of {request.file_name} ({request.size:,} bytes, sha256 '
+              f'{request.sha256[:12]}…): {outcome.message}'
+              + ''.join(f' Warning: {warning}' for warning in outcome.warnings))
     audit_and_commit(f'{verb}.{outcome.status}', f'{spec.name} batch #{batch_id}',
-                     f'{request.mode} of {request.file_name} ({request.size:,} bytes, sha256 '
-                     f'{request.sha256[:12]}…): {outcome.message}'[:4000], request.user)
+                     detail[:4000], request.user)
     return outcome
 
 
@@ -359,8 +362,6 @@ class Loader:
         else:
             text = (f'Rejected: {self.problems.count:,} problem{"s" if self.problems.count != 1 else ""} '
                     'found; nothing was changed. Fix the file and load it again.')
-        if self.problems.warnings:
-            text += ' ' + ' '.join(self.problems.warnings)
         return text
 
     # -- the pass over the file ------------------------------------------------------------

@@ -144,12 +144,15 @@ class DaylightSavingTest(TimesTestCase):
         self.set_config(DATA_TIMEZONE=zone)
         body = self.assertPageContains(self.upload(self.admin_client(), 'responses', fixture),
                                        '5 records loaded', 'alert-warning')
-        self.assertIn(warning, body.replace('&#39;', "'"))
+        self.assertIn(f'Warning: {warning}', body)
         self.assertEqual(self.stored_times(), expected)  # the offset (row 4) wins over the zone
         with db.engines['ops'].connect() as connection:
-            message = connection.scalar(select(LoadBatch.message).where(
-                LoadBatch.dataset == 'responses'))
-        self.assertIn(warning, message)  # kept with the batch: its page shows it again
+            batch = connection.execute(select(LoadBatch.id, LoadBatch.warnings).where(
+                LoadBatch.dataset == 'responses')).one()
+        self.assertEqual(batch.warnings, warning)  # kept with the batch
+        page = self.assertPageContains(self.admin_client().get(f'/admin/batches/{batch.id}'),
+                                       'id="batch-warnings"')
+        self.assertIn(f'<li>{warning}</li>', page)
 
     @parameterized.expand([(zone[0], *zone[3:]) for zone in ZONES])
     def test_the_warning_shows_on_the_command_line_and_in_a_dry_run(
