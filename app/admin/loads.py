@@ -73,7 +73,7 @@ def start_load(*, dataset, mode, encoding, stored, file_name, dry_run, allow_dup
     except LoadRefused as refused:
         flash(str(refused), 'error')
         return None
-    flash(outcome.message, 'success' if outcome.ok else 'error')
+    flash(outcome.summary, 'success' if outcome.ok else 'error')
     for warning in outcome.warnings:
         flash(f'Warning: {warning}', 'warning')
     return redirect(url_for('admin.batch', batch_id=outcome.batch_id))

@@ -86,7 +86,7 @@ def load_command(dataset, file, mode, dry_run, encoding, allow_duplicate, errors
             with open(errors_csv, 'w', encoding='utf-8-sig', newline='') as handle:
                 write_report(handle, outcome.problems.kept, outcome.problems.count)
             click.echo(f'Full error report written to {errors_csv}.')
-    click.echo(outcome.message)
+    click.echo(outcome.summary)
     if not outcome.ok:
         raise SystemExit(1)
 

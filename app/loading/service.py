@@ -111,13 +111,19 @@ class LoadOutcome:
     dry_run: bool
     counts: Counts
     problems: ProblemLog
-    message: str
+    #: What happened, without the warnings (the batch keeps those apart)
+    summary: str
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return self.status in (SUCCEEDED, VALIDATED)
+
+    @property
+    def message(self) -> str:
+        """The whole report in one text: the summary, then each warning."""
+        return ' '.join([self.summary, *self.warnings])
 
 
 # -- batches -------------------------------------------------------------------------------
@@ -268,8 +274,7 @@ def run_load(request: LoadRequest, progress: Progress | None = None) -> LoadOutc
         lock.release()
     verb = 'dry-run' if request.dry_run else 'load'
     detail = (f'{request.mode} of {request.file_name} ({request.size:,} bytes, sha256 '
-              f'{request.sha256[:12]}…): {outcome.message}'
-              + ''.join(f' Warning: {warning}' for warning in outcome.warnings))
+              f'{request.sha256[:12]}…): {outcome.message}')
     audit_and_commit(f'{verb}.{outcome.status}', f'{spec.name} batch #{batch_id}',
                      detail[:4000], request.user)
     return outcome
@@ -346,7 +351,7 @@ class Loader:
                 self.counts = self.counts.nothing_changed()
             record_outcome(self.batch_id, status, self.counts, self.problems, self.message(status))
         return LoadOutcome(batch_id=self.batch_id, status=status, dry_run=self.request.dry_run,
-                           counts=self.counts, problems=self.problems, message=self.message(status),
+                           counts=self.counts, problems=self.problems, summary=self.message(status),
                            seconds=time.perf_counter() - started,
                            warnings=self.problems.warnings)
 
