@@ -12,6 +12,7 @@ translates them with ``schema_translate_map``.
 from __future__ import annotations
 
 import os
+from datetime import date
 from pathlib import Path
 from urllib.parse import quote_plus
 
@@ -58,6 +59,16 @@ def env_int(environ, name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise ValueError(f'{name}={raw!r} is not a whole number') from None
+
+
+def env_date(environ, name: str, default: date) -> date:
+    raw = environ.get(name)
+    if raw is None or raw.strip() == '':
+        return default
+    try:
+        return date.fromisoformat(raw.strip())
+    except ValueError:
+        raise ValueError(f'{name}={raw!r} is not a date like 2000-01-01') from None
 
 
 def odbc_value(value: str) -> str:
@@ -209,6 +220,10 @@ class Config:
         # Data and loads.
         self.DATA_TIMEZONE = env.get('DATA_TIMEZONE', 'UTC')
         self.DISPLAY_TIMEZONE = env.get('DISPLAY_TIMEZONE', 'UTC')
+        #: A loaded time later than now plus this many minutes is refused (clocks differ a little).
+        self.MAX_CLOCK_SKEW_MINUTES = env_int(env, 'MAX_CLOCK_SKEW_MINUTES', 15)
+        #: A loaded time before this date (UTC) is refused: a mistyped year, not a response.
+        self.EARLIEST_RESPONSE_DATE = env_date(env, 'EARLIEST_RESPONSE_DATE', date(2000, 1, 1))
         self.MAX_CONTENT_LENGTH = env_int(env, 'MAX_UPLOAD_MB', 200) * 1024 * 1024
         self.UPLOAD_FOLDER = Path(env.get('UPLOAD_FOLDER') or (self.INSTANCE_PATH / 'uploads'))
         self.UPLOAD_RETENTION_HOURS = env_int(env, 'UPLOAD_RETENTION_HOURS', 24)

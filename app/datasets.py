@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
-from zoneinfo import ZoneInfo
 
+from .clock import utc_now
 from .csv_safety import neutralise_cell, neutralise_formula, neutralise_row  # noqa: F401
 from .error_reasons import ReasonDictionary, reason_hash
+from .local_time import LocalTimes, OverlapTally
 from .models import FLOW_TYPES, STATUSES, Flow, FlowVersion, Response, ResponseVersion
 
 Parser = Callable[[str], Any]
@@ -34,8 +35,14 @@ EMAIL_PATTERN = re.compile(r'[^@\s]+@[^@\s]+\.[^@\s.]+\Z')
 
 @dataclass(frozen=True)
 class ParseContext:
-    """What parsing depends on besides the cell: the zone of timestamps without an offset."""
+    """What parsing depends on besides the cell: the zone of timestamps without an offset, and
+    the range of plausible times (``now``: the server's time, naive UTC; None = the clock's).
+    ``overlaps`` counts local times read in a repeated daylight-saving hour (a warning)."""
     data_timezone: str = 'UTC'
+    now: datetime | None = None
+    max_clock_skew_minutes: int = 15
+    earliest: datetime = datetime(2000, 1, 1)
+    overlaps: OverlapTally = field(default_factory=OverlapTally)
 
 
 # -- parser factories --------------------------------------------------------------------
@@ -128,11 +135,16 @@ def boolean(default: bool) -> Callable:
 
 def timestamp() -> Callable:
     """ISO 8601 (space or ``T``, optional fraction and offset), stored as naive UTC; values
-    without an offset are in the configured DATA_TIMEZONE."""
+    without an offset are in the configured DATA_TIMEZONE (an offset always wins). A time
+    later than now plus the allowed clock skew, or before the earliest date, is refused."""
     def factory(ctx: ParseContext) -> Parser:
-        zone = None if ctx.data_timezone.upper() == 'UTC' else ZoneInfo(ctx.data_timezone)
+        local_to_utc = (None if ctx.data_timezone.upper() == 'UTC'
+                        else LocalTimes(ctx.data_timezone, ctx.overlaps).to_utc)
         fromisoformat = datetime.fromisoformat
         utc = timezone.utc
+        now = ctx.now or utc_now()
+        too_late = now + timedelta(minutes=ctx.max_clock_skew_minutes)
+        too_early = ctx.earliest
 
         def parse(raw: str):
             value = raw.strip()
@@ -146,13 +158,31 @@ def timestamp() -> Callable:
                 raise ValueError('is not a date and time like 2026-03-01 14:05:09') from None
             if len(value) < 16:  # a bare date is not a moment in time
                 raise ValueError('needs a time as well as a date, like 2026-03-01 14:05:09')
-            if moment.tzinfo is not None:
-                return moment.astimezone(utc).replace(tzinfo=None)
-            if zone is not None:
-                return moment.replace(tzinfo=zone).astimezone(utc).replace(tzinfo=None)
+            try:
+                if moment.tzinfo is not None:
+                    moment = moment.astimezone(utc).replace(tzinfo=None)
+                elif local_to_utc is not None:
+                    moment = local_to_utc(moment)
+            except OverflowError:  # year 1 or 9999 moved by an offset
+                raise ValueError(f'is out of range: times lie between {too_early:%Y-%m-%d} '
+                                 'and now') from None
+            if moment > too_late or moment < too_early:
+                raise ValueError(implausible(moment, ctx, now))
             return moment
         return parse
     return factory
+
+
+def implausible(moment: datetime, ctx: ParseContext, now: datetime) -> str:
+    """Why a (UTC) time cannot be a response's: before the earliest date, or in the future."""
+    shown = moment.isoformat(sep=' ')
+    if moment < ctx.earliest:
+        return (f'{shown} UTC is before {ctx.earliest:%Y-%m-%d}, the earliest date Flowdesk '
+                'accepts (EARLIEST_RESPONSE_DATE): is the year mistyped?')
+    return (f'{shown} UTC is in the future: the server\'s time is now '
+            f'{now.replace(microsecond=0).isoformat(sep=" ")} UTC and at most '
+            f'{ctx.max_clock_skew_minutes} minutes of clock difference are allowed '
+            '(MAX_CLOCK_SKEW_MINUTES): is the date mistyped?')
 
 
 # -- specs -------------------------------------------------------------------------------

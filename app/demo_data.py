@@ -3,15 +3,17 @@ responses over the last 60 days with realistic error reasons, including a few fl
 failing right now. ``flask seed-demo`` uses it; the benchmarks scale it to millions of rows.
 
 Deterministic: the same ``seed``, ``responses`` and ``until`` give the same rows. ``until``
-defaults to the current hour, so "failing now" is always now.
+defaults to the seeding moment, so "failing now" is now and no response lies in the future.
 """
 from __future__ import annotations
 
 import math
 import random
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Iterator
+
+from .clock import utc_now
 
 SYSTEMS = ['SAP', 'Salesforce', 'Workday', 'ServiceNow', 'DataLake', 'WMS', 'TMS', 'Billing',
            'CRM', 'HRIS', 'Webshop', 'PaymentHub', 'MES', 'PLM', 'Treasury']
@@ -111,9 +113,8 @@ class DemoFlow:
 
 
 def default_until() -> datetime:
-    """The current hour, naive UTC."""
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
-    return now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    """The seeding moment, naive UTC: demo data never lies in the future."""
+    return utc_now()
 
 
 def make_flows(count: int = 40, seed: int = 7) -> list[DemoFlow]:

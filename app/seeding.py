@@ -17,6 +17,7 @@ from .extensions import db
 from .models import Flow, LoadBatch, LoadError, Response, ResponseDaily
 from .summary import refresh_after_write
 from .models.app_models import utcnow
+from .clock import utc_now
 
 SEED_USER = 'flowdesk seed-demo'
 CHUNK_ROWS = 20_000
@@ -41,6 +42,9 @@ def seed_demo(flows: int = 40, responses: int = 50_000, seed: int = 7,
               progress: Callable[[int], None] | None = None) -> SeedSummary:
     started = time.perf_counter()
     until = until or default_until()
+    if until > utc_now():
+        raise SeedRefused(f'--until {until:%Y-%m-%d %H:%M:%S} is in the future: demo data ends '
+                          'at the seeding moment or earlier.')
     engine = db.engines['ops']
     demo_flows = make_flows(flows, seed)
     with engine.begin() as connection:

@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 from flask import current_app, g
+from markupsafe import Markup
 
 
 def display_zone() -> ZoneInfo:
@@ -19,6 +20,33 @@ def format_datetime(value: datetime | None, fmt: str = '%Y-%m-%d %H:%M:%S') -> s
     if value.tzinfo is None:
         value = value.replace(tzinfo=timezone.utc)
     return value.astimezone(display_zone()).strftime(fmt)
+
+
+def utc_iso(value: datetime, max_digits: int = 6) -> str:
+    """A stored (naive UTC) time as ISO 8601 with ``Z``; the fraction keeps at most
+    ``max_digits`` digits and never ends in zeros (none when it is zero)."""
+    if value.tzinfo is not None:
+        value = value.astimezone(timezone.utc).replace(tzinfo=None)
+    return value.strftime('%Y-%m-%dT%H:%M:%S') + fraction(value, max_digits) + 'Z'
+
+
+def fraction(value: datetime, digits: int = 3) -> str:
+    """``.147`` for 147 ms (``digits`` = 3 shows milliseconds): no trailing zeros, and ''
+    when the shown digits are all zero."""
+    shown = f'{value.microsecond:06d}'[:digits].rstrip('0')
+    return '.' + shown if shown else ''
+
+
+def time_tag(value: datetime | None, fmt: str = '%Y-%m-%d %H:%M:%S',
+             milliseconds: bool = False) -> Markup:
+    """A stored time as people read it (display time zone, seconds; milliseconds only when
+    asked), in ``<time>`` markup whose ``datetime`` and ``title`` give the exact UTC instant.
+    HTML allows at most three fraction digits in ``datetime``; the title keeps them all."""
+    if value is None:
+        return Markup('')
+    shown = format_datetime(value, fmt) + (fraction(value) if milliseconds else '')
+    return Markup('<time datetime="{}" title="{}">{}</time>').format(
+        utc_iso(value, 3), utc_iso(value), shown)
 
 
 def format_number(value) -> str:
@@ -69,5 +97,6 @@ def inject_globals():
 def init_app(app) -> None:
     app.context_processor(inject_globals)
     app.add_template_filter(format_datetime, 'datetime')
+    app.add_template_filter(time_tag, 'timetag')
     app.add_template_filter(format_number, 'number')
     app.add_template_filter(format_percent, 'percent')

@@ -73,7 +73,9 @@ def start_load(*, dataset, mode, encoding, stored, file_name, dry_run, allow_dup
     except LoadRefused as refused:
         flash(str(refused), 'error')
         return None
-    flash(outcome.message, 'success' if outcome.ok else 'error')
+    flash(outcome.summary, 'success' if outcome.ok else 'error')
+    for warning in outcome.warnings:
+        flash(f'Warning: {warning}', 'warning')
     return redirect(url_for('admin.batch', batch_id=outcome.batch_id))
 
 
@@ -97,7 +99,10 @@ def upload():
     return render_template('admin/upload.html', form=form, datasets=DATASETS.values(),
                            modes=MODE_HELP, page_title='Load data',
                            max_mb=(current_app.config.get('MAX_CONTENT_LENGTH') or 0) // (1 << 20),
-                           retention=retention_hours()), status
+                           retention=retention_hours(),
+                           max_skew=current_app.config['MAX_CLOCK_SKEW_MINUTES'],
+                           earliest=current_app.config['EARLIEST_RESPONSE_DATE'],
+                           data_timezone=current_app.config['DATA_TIMEZONE']), status
 
 
 @bp.route('/loads/confirm')

@@ -34,7 +34,7 @@ def init_db_command(drop: bool) -> None:
               help='How many flows to generate.')
 @click.option('--seed', default=7, show_default=True, help='Random seed (same seed, same data).')
 @click.option('--until', type=click.DateTime(), default=None,
-              help='Newest response time, UTC (default: the end of the current hour).')
+              help='Newest response time, UTC (default: now; a future time is refused).')
 @click.option('--force', is_flag=True,
               help='Replace flows and responses even when they hold data loaded by admins.')
 @with_appcontext

@@ -75,7 +75,7 @@ def load_command(dataset, file, mode, dry_run, encoding, allow_duplicate, errors
         click.echo(f'  {word:<20} {getattr(counts, name):>12,}')
     click.echo(f'  errors     {outcome.problems.count:>12,}')
     for warning in outcome.warnings:
-        click.echo(f'Note: {warning}')
+        click.echo(f'Warning: {warning}')
     if outcome.problems.count:
         click.echo('')
         click.echo(f'{"line":>8}  {"column":<14} {"value":<30} problem')
@@ -89,7 +89,7 @@ def load_command(dataset, file, mode, dry_run, encoding, allow_duplicate, errors
             with open(errors_csv, 'w', encoding='utf-8-sig', newline='') as handle:
                 write_report(handle, outcome.problems.kept, outcome.problems.count)
             click.echo(f'Full error report written to {errors_csv}.')
-    click.echo(outcome.message)
+    click.echo(outcome.summary)
     if not outcome.ok:
         raise SystemExit(1)
 

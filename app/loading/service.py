@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, time as dt_time
 from typing import Callable
 
 from flask import current_app
@@ -24,6 +24,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from .. import audit
+from ..clock import utc_now
 from ..database import engine_for
 from ..datasets import DATASETS, DatasetSpec, ParseContext, get_dataset
 from ..extensions import db
@@ -110,13 +111,19 @@ class LoadOutcome:
     dry_run: bool
     counts: Counts
     problems: ProblemLog
-    message: str
+    #: What happened, without the warnings (the batch keeps those apart)
+    summary: str
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return self.status in (SUCCEEDED, VALIDATED)
+
+    @property
+    def message(self) -> str:
+        """The whole report in one text: the summary, then each warning."""
+        return ' '.join([self.summary, *self.warnings])
 
 
 # -- batches -------------------------------------------------------------------------------
@@ -176,7 +183,8 @@ def start_batch(lock: DatasetLock, **values) -> int:
 def finish_values(status: str, counts: Counts, problems: ProblemLog, message: str) -> dict:
     return dict(status=status, finished_at=utcnow(), rows_read=counts.read,
                 inserted=counts.inserted, updated=counts.updated, unchanged=counts.unchanged,
-                deleted=counts.deleted, error_count=problems.count, message=message[:4000])
+                deleted=counts.deleted, error_count=problems.count, message=message[:4000],
+                warnings='\n'.join(problems.warnings)[:4000] or None)
 
 
 def record_problems(connection: Connection, batch_id: int, problems: list[Problem]) -> None:
@@ -230,6 +238,14 @@ def audit_and_commit(action: str, target: str, detail: str, user: str) -> None:
 
 
 # -- loading -------------------------------------------------------------------------------
+def parse_context() -> ParseContext:
+    """How this app reads cells: DATA_TIMEZONE and the plausible range of times."""
+    config = current_app.config
+    return ParseContext(config['DATA_TIMEZONE'], now=utc_now(),
+                        max_clock_skew_minutes=config['MAX_CLOCK_SKEW_MINUTES'],
+                        earliest=datetime.combine(config['EARLIEST_RESPONSE_DATE'], dt_time()))
+
+
 def run_load(request: LoadRequest, progress: Progress | None = None) -> LoadOutcome:
     """Validate and (unless a dry run) load one file. Raises LoadRefused when the load cannot
     start (another load running, an identical file already loaded without confirmation)."""
@@ -257,9 +273,10 @@ def run_load(request: LoadRequest, progress: Progress | None = None) -> LoadOutc
     finally:
         lock.release()
     verb = 'dry-run' if request.dry_run else 'load'
+    detail = (f'{request.mode} of {request.file_name} ({request.size:,} bytes, sha256 '
+              f'{request.sha256[:12]}…): {outcome.message}')
     audit_and_commit(f'{verb}.{outcome.status}', f'{spec.name} batch #{batch_id}',
-                     f'{request.mode} of {request.file_name} ({request.size:,} bytes, sha256 '
-                     f'{request.sha256[:12]}…): {outcome.message}'[:4000], request.user)
+                     detail[:4000], request.user)
     return outcome
 
 
@@ -334,7 +351,7 @@ class Loader:
                 self.counts = self.counts.nothing_changed()
             record_outcome(self.batch_id, status, self.counts, self.problems, self.message(status))
         return LoadOutcome(batch_id=self.batch_id, status=status, dry_run=self.request.dry_run,
-                           counts=self.counts, problems=self.problems, message=self.message(status),
+                           counts=self.counts, problems=self.problems, summary=self.message(status),
                            seconds=time.perf_counter() - started,
                            warnings=self.problems.warnings)
 
@@ -350,8 +367,6 @@ class Loader:
         else:
             text = (f'Rejected: {self.problems.count:,} problem{"s" if self.problems.count != 1 else ""} '
                     'found; nothing was changed. Fix the file and load it again.')
-        if self.problems.warnings:
-            text += ' ' + ' '.join(self.problems.warnings)
         return text
 
     # -- the pass over the file ------------------------------------------------------------
@@ -365,8 +380,8 @@ class Loader:
             if first is None:
                 raise FileRejected('The file is empty: it has no header row and no data.')
             plan = plan_header(self.spec, first[0], first[1], self.problems)
-            checker = RowChecker(self.spec, plan, ParseContext(current_app.config['DATA_TIMEZONE']),
-                                 self.problems, source)
+            context = parse_context()
+            checker = RowChecker(self.spec, plan, context, self.problems, source)
             references = self.reference_checks(connection)
             check, batch_id, counts, derived = (checker.check, self.batch_id, self.counts,
                                                 self.derived)
@@ -397,6 +412,8 @@ class Loader:
                     if self.progress:
                         self.progress(source.bytes_read(), size)
             self.write_chunk(lines, chunk)
+            for warning in context.overlaps.warnings():
+                self.problems.warn(warning)
             if self.progress:
                 self.progress(size, size)
             if counts.read == 0:

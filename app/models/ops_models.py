@@ -133,6 +133,8 @@ class LoadBatch(db.Model):
     deleted: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
     error_count: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
     message: Mapped[str | None] = mapped_column(Unicode(4000))
+    #: The report's warnings, one per line (they never block a load).
+    warnings: Mapped[str | None] = mapped_column(Unicode(4000))
     #: For an undo batch: the batch it undid.
     undo_of: Mapped[int | None] = mapped_column(Integer)
     undone_by: Mapped[int | None] = mapped_column(Integer)

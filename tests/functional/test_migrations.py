@@ -98,6 +98,13 @@ class SqlServerScriptTests(unittest.TestCase):
         self.assertNotIn('NTEXT', self.script)
         self.assertNotRegex(self.script, r'(?<!N)VARCHAR\((?!32\) NOT NULL,\s*CONSTRAINT alembic)')
 
+    def test_load_warnings_column_is_added_to_the_ops_database(self):
+        self.assertIn('ALTER TABLE [opsdata].[load_batches] ADD warnings NVARCHAR(4000) NULL;',
+                      self.script)
+        self.assertIn("UPDATE [opsdata].alembic_version SET version_num='0004_load_warnings'",
+                      self.script)
+        self.assertNotIn('[flowdesk].[load_batches]', self.script)
+
 
 if __name__ == '__main__':
     unittest.main()
