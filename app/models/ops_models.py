@@ -133,6 +133,10 @@ class LoadBatch(db.Model):
     deleted: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
     error_count: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
     message: Mapped[str | None] = mapped_column(Unicode(4000))
+    #: How a CSV file was read: utf-8 or cp1252, and comma, semicolon or tab (None: xlsx).
+    #: Loading the file after its dry run reads it the same way.
+    encoding: Mapped[str | None] = mapped_column(Unicode(16))
+    delimiter: Mapped[str | None] = mapped_column(Unicode(16))
     #: For an undo batch: the batch it undid.
     undo_of: Mapped[int | None] = mapped_column(Integer)
     undone_by: Mapped[int | None] = mapped_column(Integer)
