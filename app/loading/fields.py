@@ -18,8 +18,10 @@ from .problems import FileRejected
 
 #: The header may name this many columns (unknown ones are ignored with a note).
 MAX_HEADER_FIELDS = 200_000
-#: A data row may hold this many fields more than the header (empty trailing cells are fine).
-FIELD_MARGIN = 16
+#: A data row may hold this many fields more than the header before reading stops. Up to it,
+#: a too-wide row is reported like any other bad row (and empty trailing cells are fine); the
+#: cap is there for memory, and a few hundred fields cost nothing.
+FIELD_MARGIN = 256
 QUOTED = re.compile(r'"[^"]*(?:"|\Z)')
 BAD_BYTE = re.compile('[\udc80-\udcff\x00]')
 
@@ -60,8 +62,9 @@ class FieldCounter:
             delimiters = line.count(self.delimiter)
         self.fields += delimiters
         if self.fields > self.limit:
+            what = ('The header has' if self.line == 1 and self.limit == MAX_HEADER_FIELDS
+                    else 'This row has')
             raise FileRejected(
-                f'This row has more than {self.limit:,} values, far more than the header has '
-                'columns, so Flowdesk stops reading the file here. Check the delimiters on this '
-                'line (a line of delimiters, or a value with unquoted delimiters in it?).',
-                line=self.line)
+                f'{what} more than {self.limit:,} values, far more than Flowdesk can use, so it '
+                'stops reading the file here. Check the delimiters on this line (a line of '
+                'delimiters, or a value with unquoted delimiters in it?).', line=self.line)

@@ -249,7 +249,7 @@ class FieldCapTest(FidelityTestCase):
                           '52,HR-SYNC,2026-03-01 10:00:00,OK,0,5,"a,b\r\nc,d",1' + ',' * 500
                           + '\r\n')
         outcome = self.load_file('responses', path)
-        problem = self.problem(outcome, 'more than 24 values')
+        problem = self.problem(outcome, 'more than 264 values')
         self.assertEqual(problem.line, 3)
         self.assertEqual(self.checksums(), before)
 
@@ -274,7 +274,7 @@ class FieldCapTest(FidelityTestCase):
             _now, peak = tracemalloc.get_traced_memory()
         finally:
             tracemalloc.stop()
-        self.assertEqual(self.problem(outcome, 'more than 24 values').line, 3)
+        self.assertEqual(self.problem(outcome, 'more than 264 values').line, 3)
         self.assertLess(peak, 200 << 20, f'peak {peak >> 20} MB')
 
 
