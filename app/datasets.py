@@ -62,7 +62,7 @@ def text(max_length: int, required: bool = False, upper: bool = False,
                 return None
             if value[0] == "'":
                 value = unprotect(value)
-            if CONTROL_CHARACTER.search(value):
+            if not value.isprintable():  # fast path: most text has no tab, break or control
                 refuse_control_characters(value)
             if upper:
                 value = value.upper()
@@ -83,7 +83,8 @@ def email(max_length: int) -> Callable:
                 return None
             if len(value) > max_length:
                 raise ValueError(f'is {len(value):,} characters long; at most {max_length:,} allowed')
-            refuse_control_characters(value)
+            if not value.isprintable():
+                refuse_control_characters(value)
             if not EMAIL_PATTERN.match(value):
                 raise ValueError('is not an e-mail address (expected name@domain.example)')
             return value

@@ -1,11 +1,11 @@
 """Cheap guards the CSV reader runs on every physical line before the csv module parses it.
 
-``FieldCounter`` refuses a row with more fields than the load can use before the row is built:
-the csv module would otherwise build the whole row first (one 40 MB line of commas is 40
-million fields, about 600 MB), only for the extra cells to be dropped. It counts the
-delimiters outside quotes with C-speed string methods, carrying the quote state across the
-lines of a row that holds quoted line breaks. The count is an upper-bound guard, not the
-parse: the row checker still compares every row's exact width with the header's.
+The reader refuses a row with more fields than the load can use before the row is built: the
+csv module would otherwise build the whole row first (one 40 MB line of commas is 40 million
+fields, about 600 MB), only for the extra cells to be dropped. It counts the delimiters outside
+quotes with C-speed string methods, carrying the quote state across the lines of a row that
+holds quoted line breaks (``outside_quotes``). The count is a guard, not the parse: the row
+checker still compares every row's exact width with the header's.
 
 ``has_bad_bytes`` spots a line holding bytes that are invalid in the file's encoding (decoded
 with ``surrogateescape``, they become lone surrogates, which no valid text holds) or a NUL.
@@ -37,34 +37,16 @@ def show_bad_bytes(text: str) -> str:
     return BAD_BYTE.sub('\ufffd', text)
 
 
-class FieldCounter:
-    """Counts the fields of the CSV row being read, line by line."""
+def outside_quotes(line: str, inside: bool, delimiter: str) -> tuple[int, bool]:
+    """(delimiters outside quotes in ``line``, whether it ends inside quotes), for a line that
+    starts inside quotes (``inside``) or holds one."""
+    text = '"' + line if inside else line
+    return QUOTED.sub('', text).count(delimiter), inside != bool(line.count('"') & 1)
 
-    def __init__(self, delimiter: str, limit: int):
-        self.delimiter = delimiter
-        self.limit = limit
-        self.fields = 1
-        self.inside_quotes = False
-        #: the file line where the row being read starts (for the message)
-        self.line = 1
 
-    def next_record(self) -> None:
-        self.fields = 1
-        self.inside_quotes = False
-
-    def count(self, line: str) -> None:
-        quotes = line.count('"')
-        if quotes or self.inside_quotes:
-            text = '"' + line if self.inside_quotes else line
-            delimiters = QUOTED.sub('', text).count(self.delimiter)
-            self.inside_quotes ^= bool(quotes & 1)
-        else:
-            delimiters = line.count(self.delimiter)
-        self.fields += delimiters
-        if self.fields > self.limit:
-            what = ('The header has' if self.line == 1 and self.limit == MAX_HEADER_FIELDS
-                    else 'This row has')
-            raise FileRejected(
-                f'{what} more than {self.limit:,} values, far more than Flowdesk can use, so it '
-                'stops reading the file here. Check the delimiters on this line (a line of '
-                'delimiters, or a value with unquoted delimiters in it?).', line=self.line)
+def too_many_fields(limit: int) -> FileRejected:
+    what = 'The header has' if limit == MAX_HEADER_FIELDS else 'This row has'
+    return FileRejected(
+        f'{what} more than {limit:,} values, far more than Flowdesk can use, so it stops '
+        'reading the file here. Check the delimiters on this line (a line of delimiters, or a '
+        'value with unquoted delimiters in it?).')

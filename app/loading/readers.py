@@ -22,7 +22,7 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import Iterator
 
-from .fields import FieldCounter, MAX_HEADER_FIELDS, has_bad_bytes
+from .fields import BAD_BYTE, MAX_HEADER_FIELDS, outside_quotes, too_many_fields
 from .problems import FileRejected
 from .sniff import CSV, XLSX, detect_kind
 
@@ -95,19 +95,11 @@ class CsvSource:
         self._text = io.TextIOWrapper(self._raw, encoding=self.encoding,
                                       errors='surrogateescape', newline='')
         csv.field_size_limit(FIELD_SIZE_LIMIT)
-        self._fields = FieldCounter(self.delimiter, MAX_HEADER_FIELDS)
+        #: Rows may hold at most this many fields (the load lowers it once it has the header).
+        self.max_fields = MAX_HEADER_FIELDS
         self._reader = csv.reader(self._lines(), delimiter=self.delimiter)
         #: True when the row just read holds bytes invalid in the encoding (or a NUL).
         self.suspect = False
-
-    @property
-    def max_fields(self) -> int:
-        return self._fields.limit
-
-    @max_fields.setter
-    def max_fields(self, limit: int) -> None:
-        """Rows after the header may hold at most this many fields."""
-        self._fields.limit = limit
 
     @property
     def form_encoding(self) -> str:
@@ -119,11 +111,23 @@ class CsvSource:
         return {'utf-8-sig': 'UTF-8', 'cp1252': 'Windows-1252'}[self.encoding]
 
     def _lines(self) -> Iterator[str]:
-        count = self._fields.count
+        """The physical lines for the csv module, checked on the way (fields.py); the checks
+        are inlined because they run for every line of million-row files."""
+        delimiter, bad_byte = self.delimiter, BAD_BYTE
+        fields, inside = 1, False
         for line in self._text:
-            if has_bad_bytes(line):  # bytes invalid in the encoding, or a NUL no database stores
+            # bytes invalid in the encoding, or a NUL no database stores
+            if ('\x00' in line) if line.isascii() else bad_byte.search(line) is not None:
                 self.suspect = True
-            count(line)
+            if inside or '"' in line:
+                delimiters, inside = outside_quotes(line, inside, delimiter)
+                fields += delimiters
+            else:
+                fields += line.count(delimiter)
+            if fields > self.max_fields:
+                raise too_many_fields(self.max_fields)
+            if not inside:
+                fields = 1  # the row ends with this line
             yield line
 
     def bytes_read(self) -> int:
@@ -133,15 +137,14 @@ class CsvSource:
         """(line of the row's first physical line, cells), skipping blank lines; the header
         is the first row."""
         reader = self._reader
-        fields = self._fields
         line = 1
         try:
             for cells in reader:
-                fields.next_record()
                 if cells and (len(cells) > 1 or cells[0].strip()):
                     yield line, cells
                 line = reader.line_num + 1
-                fields.line = line
+        except FileRejected as rejected:
+            raise FileRejected(str(rejected), line=line) from None
         except csv.Error as error:
             raise FileRejected(f'The file cannot be read as CSV from here on ({error}). '
                                'Check for an unclosed quote (") on this line.',
