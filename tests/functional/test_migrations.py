@@ -97,6 +97,12 @@ class SqlServerScriptTests(unittest.TestCase):
         self.assertNotIn('NTEXT', self.script)
         self.assertNotRegex(self.script, r'(?<!N)VARCHAR\((?!32\) NOT NULL,\s*CONSTRAINT alembic)')
 
+    def test_load_batches_record_how_their_file_was_read(self):
+        self.assertIn('ALTER TABLE [opsdata].[load_batches] ADD encoding NVARCHAR(16) NULL;',
+                      self.script)
+        self.assertIn('ALTER TABLE [opsdata].[load_batches] ADD delimiter NVARCHAR(16) NULL;',
+                      self.script)
+
 
 if __name__ == '__main__':
     unittest.main()
