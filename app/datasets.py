@@ -19,6 +19,7 @@ from typing import Any, Callable
 
 from .clock import utc_now
 from .csv_safety import neutralise_cell, neutralise_formula, neutralise_row  # noqa: F401
+from .csv_safety import unprotect
 from .error_reasons import ReasonDictionary, reason_hash
 from .local_time import LocalTimes, OverlapTally
 from .models import FLOW_TYPES, STATUSES, Flow, FlowVersion, Response, ResponseVersion
@@ -31,6 +32,17 @@ TRUE_WORDS = frozenset({'true', 'yes', 'y', '1'})
 FALSE_WORDS = frozenset({'false', 'no', 'n', '0'})
 FLOW_CODE_PATTERN = re.compile(r'[A-Z0-9][A-Z0-9_-]{1,31}\Z')
 EMAIL_PATTERN = re.compile(r'[^@\s]+@[^@\s]+\.[^@\s.]+\Z')
+#: C0 control characters other than tab, LF and CR: no text column accepts them (xlsx cannot
+#: hold them, terminals and spreadsheets misbehave on them).
+CONTROL_CHARACTER = re.compile('[\x00-\x08\x0b\x0c\x0e-\x1f]')
+
+
+def refuse_control_characters(value: str) -> None:
+    found = CONTROL_CHARACTER.search(value)
+    if found is not None:
+        raise ValueError(f'holds the control character U+{ord(found.group()):04X} at character '
+                         f'{found.start() + 1:,}; remove it (only tab and line breaks are '
+                         'allowed in text)')
 
 
 @dataclass(frozen=True)
@@ -55,6 +67,10 @@ def text(max_length: int, required: bool = False, upper: bool = False,
                 if required:
                     raise ValueError('is required')
                 return None
+            if value[0] == "'":
+                value = unprotect(value)
+            if not value.isprintable():  # fast path: most text has no tab, break or control
+                refuse_control_characters(value)
             if upper:
                 value = value.upper()
             if len(value) > max_length:
@@ -74,6 +90,8 @@ def email(max_length: int) -> Callable:
                 return None
             if len(value) > max_length:
                 raise ValueError(f'is {len(value):,} characters long; at most {max_length:,} allowed')
+            if not value.isprintable():
+                refuse_control_characters(value)
             if not EMAIL_PATTERN.match(value):
                 raise ValueError('is not an e-mail address (expected name@domain.example)')
             return value

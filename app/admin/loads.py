@@ -9,14 +9,17 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from sqlalchemy import func, select
 from wtforms import BooleanField, HiddenField, SelectField
-from wtforms.validators import AnyOf, DataRequired, Regexp
+from wtforms.validators import AnyOf, DataRequired, Optional, Regexp
 
+from .. import audit
 from ..datasets import DATASETS
 from ..extensions import db
 from ..loading import (MODE_HELP, MODES, SHOWN_ON_PAGE, DuplicateFile, LoadRefused,
                        LoadRequest, run_load, sweep_interrupted, undo_batch, undoable_batch_ids)
+from ..loading.readers import DELIMITER_NAMES
 from ..loading.report import LineBuffer, report_rows
-from ..loading.storage import purge_expired, store_upload, stored_upload, touch
+from ..loading.storage import (discard_if_changed, purge_expired, store_upload, stored_upload,
+                               touch)
 from ..models import LoadBatch, LoadError
 from . import bp
 
@@ -25,6 +28,7 @@ ENCODING_CHOICES = [('auto', 'Detect (UTF-8 or Windows-1252)'), ('utf-8', 'UTF-8
                     ('cp1252', 'Windows-1252 (older Excel "CSV")')]
 DATASET_CHOICES = [(spec.name, spec.label) for spec in DATASETS.values()]
 MODE_CHOICES = [(mode, f'{mode} — {MODE_HELP[mode]}') for mode in MODES]
+DELIMITER_CHARACTERS = {name: character for character, name in DELIMITER_NAMES.items()}
 
 
 class UploadForm(FlaskForm):
@@ -43,6 +47,8 @@ class StoredLoadForm(FlaskForm):
     dataset = HiddenField(validators=[AnyOf(list(DATASETS))])
     mode = HiddenField(validators=[AnyOf(list(MODES))])
     encoding = HiddenField(validators=[AnyOf([c for c, _ in ENCODING_CHOICES])])
+    #: '' = sniff it; otherwise as the dry run read it
+    delimiter = HiddenField(validators=[Optional(), AnyOf(list(DELIMITER_NAMES.values()))])
     file_name = HiddenField(validators=[DataRequired()])
     allow_duplicate = HiddenField()
 
@@ -59,16 +65,19 @@ def retention_hours() -> int:
     return current_app.config['UPLOAD_RETENTION_HOURS']
 
 
-def start_load(*, dataset, mode, encoding, stored, file_name, dry_run, allow_duplicate=False):
+def start_load(*, dataset, mode, encoding, stored, file_name, dry_run, allow_duplicate=False,
+               delimiter=None):
     """Run a load and send the admin to its batch page (or to the confirmation page)."""
     load = LoadRequest(dataset=dataset, mode=mode, path=stored.path, file_name=file_name,
                        user=g.user.login, dry_run=dry_run, encoding=encoding,
+                       delimiter=DELIMITER_CHARACTERS.get(delimiter),
                        allow_duplicate=allow_duplicate, sha256=stored.sha256, size=stored.size)
     try:
         outcome = run_load(load)
     except DuplicateFile as duplicate:
         return redirect(url_for('admin.confirm_load', sha256=stored.sha256, dataset=dataset,
-                                mode=mode, encoding=encoding, file_name=file_name,
+                                mode=mode, encoding=encoding, delimiter=delimiter or '',
+                                file_name=file_name,
                                 previous=duplicate.previous.id))
     except LoadRefused as refused:
         flash(str(refused), 'error')
@@ -115,6 +124,7 @@ def confirm_load():
     form = StoredLoadForm(data={
         'sha256': sha256, 'dataset': request.args.get('dataset'), 'mode': request.args.get('mode'),
         'encoding': request.args.get('encoding', 'auto'),
+        'delimiter': request.args.get('delimiter', ''),
         'file_name': request.args.get('file_name', 'upload'), 'allow_duplicate': '1'})
     return render_template('admin/confirm_load.html', form=form, previous=previous,
                            page_title='Load an identical file again?')
@@ -129,10 +139,19 @@ def load_stored():
     if stored is None:
         abort(410, description='That upload is no longer kept on the server '
                                f'(uploads are kept {retention_hours()} hours): upload it again.')
+    if discard_if_changed(stored):
+        audit.record('upload.discarded', target=f'upload {stored.sha256[:12]}…',
+                     detail=f'{form.file_name.data}: the kept file no longer has the SHA-256 it '
+                            'was uploaded with, so it was deleted instead of loaded.')
+        db.session.commit()
+        abort(409, description='The kept copy of this file has changed on the server since it '
+                               'was uploaded, so Flowdesk deleted it and loaded nothing. Upload '
+                               'the file again.')
     response = start_load(dataset=form.dataset.data, mode=form.mode.data,
                           encoding=form.encoding.data, stored=stored,
                           file_name=form.file_name.data, dry_run=False,
-                          allow_duplicate=form.allow_duplicate.data == '1')
+                          allow_duplicate=form.allow_duplicate.data == '1',
+                          delimiter=form.delimiter.data or None)
     return response or redirect(url_for('admin.upload'))
 
 
@@ -169,7 +188,8 @@ def batch(batch_id: int):
     if can_load:
         load_form = StoredLoadForm(data={
             'sha256': record.sha256, 'dataset': record.dataset, 'mode': record.mode,
-            'encoding': 'auto', 'file_name': record.file_name or 'upload', 'allow_duplicate': ''})
+            'encoding': record.encoding or 'auto', 'delimiter': record.delimiter or '',
+            'file_name': record.file_name or 'upload', 'allow_duplicate': ''})
     return render_template('admin/batch.html', batch=record, problems=problems, kept=kept,
                            shown=SHOWN_ON_PAGE, load_form=load_form,
                            can_undo=batch_id in undoable_batch_ids(), form=ActionForm(),

@@ -11,11 +11,11 @@ import io
 from contextlib import contextmanager
 from typing import Iterable, Iterator
 
-from ..csv_safety import FORMULA_PREFIXES, neutralise_formula
+from ..csv_safety import PROTECTED_PREFIXES, neutralise_formula
 from . import EXPORT_COLUMNS
 
 BOM = '\ufeff'
-_FIRST_CHARS = frozenset(FORMULA_PREFIXES)
+_FIRST_CHARS = frozenset(PROTECTED_PREFIXES)
 # The row layout this module relies on (the upload format, docs/architecture.md §1).
 assert EXPORT_COLUMNS == ('response_id', 'flow_code', 'responded_at', 'status', 'result_code',
                           'duration_ms', 'error_reason', 'payload_bytes'), EXPORT_COLUMNS

@@ -1,6 +1,9 @@
 """xlsx export with openpyxl's write-only mode (rows go straight to a temporary file, not into
 memory). Text cells are written as strings explicitly, so a value starting with ``=`` is shown
-as text by Excel, never run as a formula, and loads back unchanged."""
+as text by Excel, never run as a formula, and loads back unchanged (a value starting with an
+apostrophe that a load would remove gets one more: app.csv_safety). Control characters, which
+the xlsx format cannot hold, are written as U+FFFD so that an export never fails on stored data
+(loads refuse them; older data may hold them)."""
 from __future__ import annotations
 
 import tempfile
@@ -8,9 +11,18 @@ from typing import Iterable
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
+from ..csv_safety import protect_apostrophe
 from . import EXPORT_COLUMNS, TIME_INDEX
+
+
+def xlsx_text(value: str) -> str:
+    """A stored text as an xlsx cell holds it (see the module's docstring)."""
+    if ILLEGAL_CHARACTERS_RE.search(value):
+        value = ILLEGAL_CHARACTERS_RE.sub('\ufffd', value)
+    return protect_apostrophe(value)
 
 
 def write_xlsx(rows: Iterable, format_time, sheet_title: str = 'responses'):
@@ -32,7 +44,7 @@ def write_xlsx(rows: Iterable, format_time, sheet_title: str = 'responses'):
         for index in text_positions:
             value = values[index]
             if value is not None:
-                cell = WriteOnlyCell(sheet, value=value)
+                cell = WriteOnlyCell(sheet, value=xlsx_text(value))
                 cell.data_type = 's'
                 values[index] = cell
         sheet.append(values)

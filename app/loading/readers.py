@@ -3,11 +3,15 @@ time, never the whole file in memory.
 
 CSV: UTF-8 with or without BOM, or Windows-1252 (declared, or detected when the start of the
 file is not valid UTF-8); comma, semicolon or tab delimiter sniffed from the header line; CRLF
-and quoted newlines. Bytes that are not valid in the chosen encoding become U+FFFD and the
-row is flagged (``suspect``) so validation reports the cell, with its line, as bad encoding.
+and quoted newlines. Decoding is strict: bytes that are not valid in the chosen encoding become
+lone surrogates (``surrogateescape``, never a character a real file holds, unlike U+FFFD) and
+the row is flagged (``suspect``) so validation reports the cell, with its line, as bad encoding.
+A row with more fields than ``max_fields`` is refused before it is built (fields.py).
 
-xlsx: the first sheet, read with openpyxl's read-only streaming mode. Cells become text the
-way the same value would be written in a CSV file; formulas are kept as their text.
+xlsx: the first sheet, read with openpyxl's read-only streaming mode. The sheet's declared
+``<dimension>`` is ignored (many tools write it wrong): every row and cell the sheet holds is
+read, and nothing past them. Cells become text the way the same value would be written in a
+CSV file; formulas are kept as their text.
 """
 from __future__ import annotations
 
@@ -18,23 +22,31 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import Iterator
 
+from .fields import BAD_BYTE, MAX_HEADER_FIELDS, outside_quotes, too_many_fields
 from .problems import FileRejected
 from .sniff import CSV, XLSX, detect_kind
 
 ENCODINGS = {'auto': None, 'utf-8': 'utf-8-sig', 'cp1252': 'cp1252'}
 SAMPLE_BYTES = 1 << 20
 DELIMITERS = (',', ';', '\t')
+DELIMITER_NAMES = {',': 'comma', ';': 'semicolon', '\t': 'tab'}
 #: A cell longer than this is not a CSV cell but a broken quote: stop with a message.
 FIELD_SIZE_LIMIT = 1 << 20
-REPLACEMENT = '\ufffd'
 
 
-def open_source(path: Path, encoding: str = 'auto'):
+def open_source(path: Path, encoding: str = 'auto', delimiter: str | None = None):
     """The reader for a file, chosen by its content."""
     kind = detect_kind(path)
     if kind == XLSX:
         return XlsxSource(path)
-    return CsvSource(path, encoding)
+    return CsvSource(path, encoding, delimiter)
+
+
+def read_as(source) -> dict:
+    """How a file was read, as a load batch records it so that a later load of the same file
+    reads it the same way (form encoding name; delimiter name)."""
+    return {'encoding': source.form_encoding,
+            'delimiter': DELIMITER_NAMES.get(source.delimiter)}
 
 
 def choose_encoding(sample: bytes, whole_file: bool) -> str:
@@ -65,32 +77,57 @@ def sniff_delimiter(first_line: str) -> str:
 class CsvSource:
     kind = CSV
 
-    def __init__(self, path: Path, encoding: str = 'auto'):
+    def __init__(self, path: Path, encoding: str = 'auto', delimiter: str | None = None):
         if encoding not in ENCODINGS:
             raise ValueError(f'unknown encoding {encoding!r}: use one of {", ".join(ENCODINGS)}')
+        if delimiter is not None and delimiter not in DELIMITERS:
+            raise ValueError(f'unknown delimiter {delimiter!r}')
         self.path = Path(path)
         self.size = self.path.stat().st_size
         self._raw = open(self.path, 'rb')
         sample = self._raw.read(SAMPLE_BYTES)
+        #: True when the encoding was chosen from the first SAMPLE_BYTES only.
+        self.sampled = encoding == 'auto' and len(sample) < self.size
         self.encoding = ENCODINGS[encoding] or choose_encoding(sample, len(sample) >= self.size)
         self._raw.seek(0)
         first_line = sample.split(b'\n', 1)[0].decode(self.encoding, errors='replace')
-        self.delimiter = sniff_delimiter(first_line)
-        self._text = io.TextIOWrapper(self._raw, encoding=self.encoding, errors='replace',
-                                      newline='')
+        self.delimiter = delimiter or sniff_delimiter(first_line)
+        self._text = io.TextIOWrapper(self._raw, encoding=self.encoding,
+                                      errors='surrogateescape', newline='')
         csv.field_size_limit(FIELD_SIZE_LIMIT)
+        #: Rows may hold at most this many fields (the load lowers it once it has the header).
+        self.max_fields = MAX_HEADER_FIELDS
         self._reader = csv.reader(self._lines(), delimiter=self.delimiter)
-        #: True when the row just read holds bytes invalid in the encoding.
+        #: True when the row just read holds bytes invalid in the encoding (or a NUL).
         self.suspect = False
+
+    @property
+    def form_encoding(self) -> str:
+        """The encoding as the upload form names it (to load again exactly as read)."""
+        return {'utf-8-sig': 'utf-8', 'cp1252': 'cp1252'}[self.encoding]
 
     @property
     def encoding_name(self) -> str:
         return {'utf-8-sig': 'UTF-8', 'cp1252': 'Windows-1252'}[self.encoding]
 
     def _lines(self) -> Iterator[str]:
+        """The physical lines for the csv module, checked on the way (fields.py); the checks
+        are inlined because they run for every line of million-row files."""
+        delimiter, bad_byte = self.delimiter, BAD_BYTE
+        fields, inside = 1, False
         for line in self._text:
-            if REPLACEMENT in line or '\x00' in line:  # bad bytes, or a NUL no database stores
+            # bytes invalid in the encoding, or a NUL no database stores
+            if ('\x00' in line) if line.isascii() else bad_byte.search(line) is not None:
                 self.suspect = True
+            if inside or '"' in line:
+                delimiters, inside = outside_quotes(line, inside, delimiter)
+                fields += delimiters
+            else:
+                fields += line.count(delimiter)
+            if fields > self.max_fields:
+                raise too_many_fields(self.max_fields)
+            if not inside:
+                fields = 1  # the row ends with this line
             yield line
 
     def bytes_read(self) -> int:
@@ -106,6 +143,8 @@ class CsvSource:
                 if cells and (len(cells) > 1 or cells[0].strip()):
                     yield line, cells
                 line = reader.line_num + 1
+        except FileRejected as rejected:
+            raise FileRejected(str(rejected), line=line) from None
         except csv.Error as error:
             raise FileRejected(f'The file cannot be read as CSV from here on ({error}). '
                                'Check for an unclosed quote (") on this line.',
@@ -137,6 +176,7 @@ def cell_text(value) -> str:
 class XlsxSource:
     kind = XLSX
     encoding_name = 'xlsx'
+    form_encoding = None
     delimiter = None
     suspect = False
 
@@ -160,21 +200,32 @@ class XlsxSource:
             raise FileRejected(f'This Excel file cannot be read ({type(error).__name__}: '
                                f'{str(error)[:200]}). Open it in Excel and save it again as '
                                '.xlsx, or save it as CSV.') from None
+        # The declared size only estimates progress: reading goes by the rows really there.
         self.total_rows = self._sheet.max_row or 0
+        self._sheet.reset_dimensions()
         self._rows_done = 0
+        #: Rows after the header may hold at most this many cells (empty ones past it are
+        #: dropped; a value past it makes the row too wide).
+        self.max_fields = MAX_HEADER_FIELDS
 
     def bytes_read(self) -> int:
-        if not self.total_rows:
-            return 0
-        return min(self.size, self.size * self._rows_done // self.total_rows)
+        if self._rows_done >= self.total_rows:
+            return self.size * 99 // 100 if self._rows_done else 0
+        return self.size * self._rows_done // self.total_rows
 
     def rows(self) -> Iterator[tuple[int, list[str]]]:
         try:
-            for number, values in enumerate(self._sheet.iter_rows(values_only=True), start=1):
-                self._rows_done = number
+            for values in self._sheet.iter_rows(values_only=True):
+                self._rows_done += 1
+                if not values:
+                    continue  # a row element without cells
+                limit = self.max_fields
+                if len(values) > limit and values.count(None) - values[:limit].count(None) \
+                        == len(values) - limit:
+                    values = values[:limit]  # only empty (formatted) cells past the limit
                 cells = [cell_text(value) for value in values]
                 if any(cells):
-                    yield number, cells
+                    yield self._rows_done, cells
         except FileRejected:
             raise
         except Exception as error:

@@ -33,9 +33,10 @@ from ..models.app_models import utcnow
 from ..models.load_models import CHANGE_DELETED, CHANGE_UPDATED
 from ..summary import day_of, refresh_after_write
 from ..templating import format_datetime
+from .fields import FIELD_MARGIN
 from .locks import DEFAULT_WAIT_SECONDS, DatasetLock
 from .problems import FileRejected, Problem, ProblemLog
-from .readers import open_source
+from .readers import open_source, read_as
 from .storage import file_sha256
 from .validation import RowChecker, plan_header
 from .writers import writer_for
@@ -80,6 +81,8 @@ class LoadRequest:
     user: str
     dry_run: bool = False
     encoding: str = 'auto'
+    #: None: sniffed from the header line
+    delimiter: str | None = None
     allow_duplicate: bool = False
     sha256: str | None = None
     size: int | None = None
@@ -196,11 +199,11 @@ def record_problems(connection: Connection, batch_id: int, problems: list[Proble
 
 
 def record_outcome(batch_id: int, status: str, counts: Counts, problems: ProblemLog,
-                   message: str) -> None:
+                   message: str, **read_as) -> None:
     """The batch's final record after a rollback, in its own short transaction."""
     with engine_for('ops').begin() as connection:
         connection.execute(update(LoadBatch).where(LoadBatch.id == batch_id).values(
-            **finish_values(status, counts, problems, message)))
+            **finish_values(status, counts, problems, message), **read_as))
         record_problems(connection, batch_id, problems.kept)
 
 
@@ -292,6 +295,8 @@ class Loader:
         self.progress = progress
         self.problems = ProblemLog()
         self.counts = Counts()
+        #: how the file was read (LoadBatch.encoding / delimiter), once it is open
+        self.read_as: dict = {}
         self.days: set[date] = set()
         self.key = spec.key
         self.key_index = spec.stored_columns.index(spec.key)
@@ -322,7 +327,8 @@ class Loader:
                     refresh_after_write(connection, self.days)
                 self.writer.drop_keep_table()
                 connection.execute(update(LoadBatch).where(LoadBatch.id == self.batch_id).values(
-                    **finish_values(SUCCEEDED, self.counts, self.problems, self.message(SUCCEEDED))))
+                    **finish_values(SUCCEEDED, self.counts, self.problems, self.message(SUCCEEDED)),
+                    **self.read_as))
                 connection.commit()
                 committed = True
         except Exception as error:
@@ -349,7 +355,8 @@ class Loader:
             status = FAILED if self.problems else VALIDATED
             if status == FAILED:
                 self.counts = self.counts.nothing_changed()
-            record_outcome(self.batch_id, status, self.counts, self.problems, self.message(status))
+            record_outcome(self.batch_id, status, self.counts, self.problems, self.message(status),
+                           **self.read_as)
         return LoadOutcome(batch_id=self.batch_id, status=status, dry_run=self.request.dry_run,
                            counts=self.counts, problems=self.problems, summary=self.message(status),
                            seconds=time.perf_counter() - started,
@@ -371,7 +378,8 @@ class Loader:
 
     # -- the pass over the file ------------------------------------------------------------
     def stream(self, connection: Connection) -> None:
-        source = open_source(self.request.path, self.request.encoding)
+        source = open_source(self.request.path, self.request.encoding, self.request.delimiter)
+        self.read_as = read_as(source)
         try:
             if getattr(source, 'encoding', None) == 'cp1252':
                 self.problems.warn('The file was read as Windows-1252 (it is not UTF-8).')
@@ -380,6 +388,7 @@ class Loader:
             if first is None:
                 raise FileRejected('The file is empty: it has no header row and no data.')
             plan = plan_header(self.spec, first[0], first[1], self.problems)
+            source.max_fields = plan.width + FIELD_MARGIN
             context = parse_context()
             checker = RowChecker(self.spec, plan, context, self.problems, source)
             references = self.reference_checks(connection)

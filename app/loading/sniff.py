@@ -39,6 +39,12 @@ INFLATION_CHECKED_FROM = 32 << 20
 #: openpyxl reads the whole shared-strings table into memory before the first row.
 SHARED_STRINGS_PART = 'xl/sharedStrings.xml'
 MAX_SHARED_STRINGS_BYTES = 64 << 20
+#: Parts openpyxl parses whole into objects before the first row (styles cost about 12 times
+#: their size in memory). Real ones are far below this; sheets are streamed and shared strings
+#: have their own limit.
+WHOLE_PARSED_PARTS = ('[Content_Types].xml', '_rels/', 'docProps/', 'xl/workbook.xml',
+                      'xl/_rels/', 'xl/styles.xml', 'xl/theme/', 'xl/externalLinks/')
+MAX_WHOLE_PARSED_PART_BYTES = 4 << 20
 SAVE_AS = 'Save it as CSV (UTF-8) or Excel Workbook (.xlsx) and upload that.'
 
 
@@ -90,6 +96,13 @@ def _refuse_macros_and_bombs(parts: list[zipfile.ZipInfo], names: set[str]) -> N
                                f'{MAX_SHARED_STRINGS_BYTES >> 20} MB Flowdesk reads from an Excel '
                                'file. Save the sheet as CSV (UTF-8) and upload that: CSV files '
                                'have no such limit.')
+        if (part.filename.startswith(WHOLE_PARSED_PARTS)
+                and part.file_size > MAX_WHOLE_PARSED_PART_BYTES):
+            raise FileRejected(f'This workbook\'s {part.filename} part expands to '
+                               f'{part.file_size / (1 << 20):,.1f} MB, more than the '
+                               f'{MAX_WHOLE_PARSED_PART_BYTES >> 20} MB Flowdesk reads (real '
+                               'workbooks hold far less; thousands of unused cell styles can '
+                               'cause it). Save the sheet as CSV (UTF-8) and upload that.')
         if (part.file_size > INFLATION_CHECKED_FROM
                 and part.file_size > MAX_INFLATION * max(part.compress_size, 1)):
             raise FileRejected(f'This workbook expands to {inflated_mb:,.0f} MB from '

@@ -77,6 +77,19 @@ def stored_upload(folder: Path, sha256: str, retention_hours: int) -> StoredFile
     return StoredFile(path=path, sha256=sha256, size=stat.st_size)
 
 
+def discard_if_changed(stored: StoredFile) -> bool:
+    """Hash a kept upload again; if its content no longer matches its name (someone or
+    something changed the file on the share), delete it and return True."""
+    try:
+        sha256, _size = file_sha256(stored.path)
+    except OSError:
+        return True
+    if sha256 == stored.sha256:
+        return False
+    stored.path.unlink(missing_ok=True)
+    return True
+
+
 def touch(stored: StoredFile) -> None:
     """Uploading the same content again restarts its retention time."""
     os.utime(stored.path)

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from operator import itemgetter
 
 from ..datasets import DatasetSpec, ParseContext
+from .fields import has_bad_bytes, show_bad_bytes
 from .problems import FileRejected, ProblemLog
 
-REPLACEMENT = '\ufffd'
 #: Unknown header columns named in the note; a file with thousands of them gets a count.
 IGNORED_LISTED = 20
 
@@ -108,20 +108,18 @@ class RowChecker:
             del cells[width:]
         if self.source.suspect:
             self.source.suspect = False
-            bad = [i for i, cell in enumerate(cells) if REPLACEMENT in cell or '\x00' in cell]
+            bad = [i for i, cell in enumerate(cells) if has_bad_bytes(cell)]
             if bad:
                 for position in bad:
                     column = self._column_at(position)
                     if '\x00' in cells[position]:
-                        self.log.add(line, column, cells[position].replace('\x00', '\\0'),
+                        self.log.add(line, column, show_bad_bytes(cells[position].replace('\x00', '\\0')),
                                      'This value holds a NUL character (byte 0), which no text '
                                      'column can store: the file is damaged or not a text export. '
                                      'Remove it and upload the file again.')
                         continue
-                    self.log.add(line, column, cells[position],
-                                 f'Bad encoding: this value has bytes that are not valid '
-                                 f'{self.source.encoding_name} (shown as �). Save the file as '
-                                 '"CSV UTF-8" and upload it again.')
+                    self.log.add(line, column, show_bad_bytes(cells[position]),
+                                 self._bad_encoding_message())
                 return None
         if self.pad:
             cells.append('')
@@ -130,6 +128,15 @@ class RowChecker:
             return [parse(cell) for parse, cell in zip(self.parsers, raw)]
         except ValueError:
             return self._report(line, raw)
+
+    def _bad_encoding_message(self) -> str:
+        message = (f'Bad encoding: this value has bytes that are not valid '
+                   f'{self.source.encoding_name} (shown as �). ')
+        if getattr(self.source, 'sampled', False) and self.source.encoding_name == 'UTF-8':
+            return message + ('The file was read as UTF-8 because its first MiB is UTF-8: '
+                              'if the file is Windows-1252, choose that encoding and load it '
+                              'again; otherwise save it as "CSV UTF-8".')
+        return message + 'Save the file as "CSV UTF-8" and upload it again.'
 
     def _column_at(self, position: int) -> str | None:
         for name, index in zip(self.names, self.plan.positions):

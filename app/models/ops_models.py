@@ -135,6 +135,10 @@ class LoadBatch(db.Model):
     message: Mapped[str | None] = mapped_column(Unicode(4000))
     #: The report's warnings, one per line (they never block a load).
     warnings: Mapped[str | None] = mapped_column(Unicode(4000))
+    #: How a CSV file was read: utf-8 or cp1252, and comma, semicolon or tab (None: xlsx).
+    #: Loading the file after its dry run reads it the same way.
+    encoding: Mapped[str | None] = mapped_column(Unicode(16))
+    delimiter: Mapped[str | None] = mapped_column(Unicode(16))
     #: For an undo batch: the batch it undid.
     undo_of: Mapped[int | None] = mapped_column(Integer)
     undone_by: Mapped[int | None] = mapped_column(Integer)

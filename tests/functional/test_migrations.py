@@ -105,6 +105,12 @@ class SqlServerScriptTests(unittest.TestCase):
                       self.script)
         self.assertNotIn('[flowdesk].[load_batches]', self.script)
 
+    def test_load_batches_record_how_their_file_was_read(self):
+        self.assertIn('ALTER TABLE [opsdata].[load_batches] ADD encoding NVARCHAR(16) NULL;',
+                      self.script)
+        self.assertIn('ALTER TABLE [opsdata].[load_batches] ADD delimiter NVARCHAR(16) NULL;',
+                      self.script)
+
 
 if __name__ == '__main__':
     unittest.main()
