@@ -13,6 +13,7 @@ from .. import audit
 from ..extensions import db
 from ..models import AuditEvent
 from ..templating import display_zone
+from ..params import page_number
 from . import bp
 
 EVENTS_PER_PAGE = 50
@@ -66,8 +67,8 @@ def audit_log():
         choices = form.action.choices
         form = AuditFilterForm(formdata=None)
         form.action.choices = choices
-    page = request.args.get('page', 1, type=int)
-    pagination = db.paginate(filtered_events(form), page=max(page, 1), per_page=EVENTS_PER_PAGE,
+    page = page_number(request.args)
+    pagination = db.paginate(filtered_events(form), page=page, per_page=EVENTS_PER_PAGE,
                              error_out=False)
     return render_template('admin/audit_log.html', form=form, pagination=pagination,
                            action_label=audit.action_label)

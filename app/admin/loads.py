@@ -18,6 +18,7 @@ from ..loading import (MODE_HELP, MODES, SHOWN_ON_PAGE, DuplicateFile, LoadRefus
 from ..loading.report import LineBuffer, report_rows
 from ..loading.storage import purge_expired, store_upload, stored_upload, touch
 from ..models import LoadBatch, LoadError
+from ..params import optional_id, page_number
 from . import bp
 
 BATCHES_PER_PAGE = 50
@@ -106,7 +107,7 @@ def confirm_load():
     stored = stored_upload(upload_folder(), sha256, retention_hours())
     if stored is None:
         abort(404, description='That upload is no longer kept on the server: upload the file again.')
-    previous = db.session.get(LoadBatch, request.args.get('previous', type=int) or 0)
+    previous = db.session.get(LoadBatch, optional_id(request.args, 'previous') or 0)
     form = StoredLoadForm(data={
         'sha256': sha256, 'dataset': request.args.get('dataset'), 'mode': request.args.get('mode'),
         'encoding': request.args.get('encoding', 'auto'),
@@ -134,7 +135,7 @@ def load_stored():
 @bp.route('/batches')
 def batches():
     sweep_interrupted()
-    page = max(request.args.get('page', 1, type=int), 1)
+    page = page_number(request.args)
     dataset = request.args.get('dataset') or None
     query = select(LoadBatch).order_by(LoadBatch.id.desc())
     count = select(func.count()).select_from(LoadBatch)

@@ -13,6 +13,7 @@ from .. import roles
 from ..extensions import db
 from ..identity import bootstrap_admins
 from ..models import ROLE_ADMIN, ROLE_VIEWER, User
+from ..params import page_number
 from . import bp
 
 USERS_PER_PAGE = 50
@@ -59,8 +60,8 @@ def users():
               + '; '.join(f'{form[name].label.text}: {" ".join(errors)}'
                           for name, errors in form.errors.items()), 'warning')
         form = UserSearchForm(formdata=None)
-    page = request.args.get('page', 1, type=int)
-    pagination = db.paginate(filtered_users(form), page=max(page, 1), per_page=USERS_PER_PAGE,
+    page = page_number(request.args)
+    pagination = db.paginate(filtered_users(form), page=page, per_page=USERS_PER_PAGE,
                              error_out=False)
     return render_template('admin/users.html', form=form, pagination=pagination,
                            change_form=UserChangeForm(), listed_admins=bootstrap_admins(),
