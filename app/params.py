@@ -77,8 +77,19 @@ def optional_id(args, name: str) -> int | None:
 
 
 class Int64Converter(IntegerConverter):
-    """``<int:...>`` in routes: a non-negative id a BIGINT column can hold. A longer number
+    """``<int:...>`` in routes: a non-negative id a BIGINT column can hold. A larger number
     matches no route (404) instead of overflowing the database driver."""
 
     def __init__(self, map, fixed_digits=0, min=None, max=INT64_MAX, signed=False):
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
+class Int32Converter(Int64Converter):
+    """``<int32:...>``: an id an INTEGER column can hold (load batches, users)."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=INT32_MAX, signed=False):
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
+#: Route converters: ``int`` (64-bit) replaces Werkzeug's unbounded one.
+URL_CONVERTERS = {'int': Int64Converter, 'int32': Int32Converter}

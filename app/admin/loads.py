@@ -150,7 +150,7 @@ def batches():
                            page_title='Load history')
 
 
-@bp.route('/batches/<int:batch_id>')
+@bp.route('/batches/<int32:batch_id>')
 def batch(batch_id: int):
     record = db.session.get(LoadBatch, batch_id)
     if record is None:
@@ -172,7 +172,7 @@ def batch(batch_id: int):
                            page_title=f'Load batch #{batch_id}')
 
 
-@bp.route('/batches/<int:batch_id>/errors.csv')
+@bp.route('/batches/<int32:batch_id>/errors.csv')
 def batch_errors(batch_id: int):
     record = db.session.get(LoadBatch, batch_id)
     if record is None:
@@ -197,7 +197,7 @@ def batch_errors(batch_id: int):
     return HttpResponse(stream_with_context(generate()), mimetype='text/csv', headers=headers)
 
 
-@bp.route('/batches/<int:batch_id>/undo', methods=['POST'])
+@bp.route('/batches/<int32:batch_id>/undo', methods=['POST'])
 def undo(batch_id: int):
     form = ActionForm()
     if not form.validate_on_submit():

@@ -68,7 +68,7 @@ def users():
                            active_admins=roles.active_admin_count())
 
 
-@bp.route('/users/<int:user_id>/<any("grant-admin", "revoke-admin", deactivate, reactivate):change>',
+@bp.route('/users/<int32:user_id>/<any("grant-admin", "revoke-admin", deactivate, reactivate):change>',
           methods=['POST'])
 def change_user(user_id: int, change: str):
     form = UserChangeForm()

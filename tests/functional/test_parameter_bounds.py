@@ -53,6 +53,7 @@ class ParameterBoundsTests(SeededTestCase):
         ('api', '/api/v1/responses/99999999999999999999999'),
         ('batch', f'/admin/batches/{HUGE}'),
         ('batch_errors', f'/admin/batches/{HUGE}/errors.csv'),
+        ('batch_past_int32', '/admin/batches/2147483648'),
     ])
     def test_an_id_too_big_for_the_database_is_not_found(self, _name, url):
         client = self.client_for(ADMIN) if url.startswith('/admin') else self.client
