@@ -13,7 +13,7 @@ from .. import audit
 from ..extensions import db
 from ..models import AuditEvent
 from ..templating import display_zone
-from ..params import page_number
+from ..params import BadValue, check_day, page_number
 from . import bp
 
 EVENTS_PER_PAGE = 50
@@ -29,9 +29,21 @@ class AuditFilterForm(FlaskForm):
     date_from = DateField('From', validators=[Optional()])
     date_to = DateField('To', validators=[Optional()])
 
+    def validate_date_from(self, field):
+        _check_in_range(field)
+
     def validate_date_to(self, field):
+        _check_in_range(field)
         if field.data and self.date_from.data and field.data < self.date_from.data:
             raise ValidationError('must be on or after the "From" date')
+
+
+def _check_in_range(field):
+    try:
+        if field.data:
+            check_day(field.data)
+    except BadValue as problem:
+        raise ValidationError(str(problem)) from None
 
 
 def utc_start_of(day: date) -> datetime:
