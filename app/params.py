@@ -1,10 +1,12 @@
-"""Reading numbers and dates from URLs within the bounds the databases and Python can hold.
+"""Reading numbers, dates and text from URLs within the bounds the databases and Python can
+hold.
 
 Every whole number a person can type into a URL (page numbers, ids in paths, cursor positions)
 is checked against the column it is compared with (32- or 64-bit), and every typed date against
 a calendar range wide enough for any real data yet far from Python's and the databases' limits,
-so that adding a day or converting a time zone never overflows. A value outside is a clear 400
-(or, for an id in the path, a 404), never a 500.
+so that adding a day or converting a time zone never overflows; typed text holds no control
+characters (PostgreSQL refuses a NUL). A value outside is a clear 400 (or, for an id in the path,
+a 404), or a filter that is ignored with a message, never a 500.
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from datetime import date
 
 from flask import abort
 from werkzeug.routing import IntegerConverter
+from wtforms.validators import ValidationError
 
 INT32_MIN, INT32_MAX = -2**31, 2**31 - 1
 INT64_MIN, INT64_MAX = -2**63, 2**63 - 1
@@ -21,6 +24,20 @@ EARLIEST_DAY = date(1900, 1, 1)
 LATEST_DAY = date(2999, 12, 31)
 DAY_RANGE_MESSAGE = (f'Dates must be between {EARLIEST_DAY.isoformat()} and '
                      f'{LATEST_DAY.isoformat()}.')
+
+
+#: Typed text never holds control characters; a NUL would even break the SQL drivers.
+CONTROL_CHARACTERS_MESSAGE = '{what} cannot contain control characters (such as NUL or tab).'
+
+
+def has_control_characters(text: str) -> bool:
+    return any(ord(char) < 32 or ord(char) == 127 for char in text)
+
+
+def no_control_characters(_form, field) -> None:
+    """WTForms validator for filter text (what a search may hold)."""
+    if field.data and has_control_characters(field.data):
+        raise ValidationError(CONTROL_CHARACTERS_MESSAGE.format(what='It'))
 
 
 class BadValue(ValueError):

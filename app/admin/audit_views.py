@@ -13,7 +13,7 @@ from .. import audit
 from ..extensions import db
 from ..models import AuditEvent
 from ..templating import display_zone
-from ..params import BadValue, check_day, page_number
+from ..params import BadValue, check_day, no_control_characters, page_number
 from . import bp
 
 EVENTS_PER_PAGE = 50
@@ -24,8 +24,10 @@ class AuditFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    who = StringField('Person (who did it or to whom)', validators=[Optional(), Length(max=256)])
-    action = SelectField('Action', validators=[Optional()], validate_choice=False)
+    who = StringField('Person (who did it or to whom)',
+                      validators=[Optional(), Length(max=256), no_control_characters])
+    action = SelectField('Action', validators=[Optional(), no_control_characters],
+                         validate_choice=False)
     date_from = DateField('From', validators=[Optional()])
     date_to = DateField('To', validators=[Optional()])
 

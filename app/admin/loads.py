@@ -137,6 +137,8 @@ def batches():
     sweep_interrupted()
     page = page_number(request.args)
     dataset = request.args.get('dataset') or None
+    if dataset is not None and dataset not in DATASETS:
+        abort(400, description=f'Unknown dataset: use one of {", ".join(DATASETS)}.')
     query = select(LoadBatch).order_by(LoadBatch.id.desc())
     count = select(func.count()).select_from(LoadBatch)
     if dataset:

@@ -13,7 +13,7 @@ from .. import roles
 from ..extensions import db
 from ..identity import bootstrap_admins
 from ..models import ROLE_ADMIN, ROLE_VIEWER, User
-from ..params import page_number
+from ..params import no_control_characters, page_number
 from . import bp
 
 USERS_PER_PAGE = 50
@@ -24,7 +24,8 @@ class UserSearchForm(FlaskForm):
     class Meta:
         csrf = False
 
-    q = StringField('Login or name contains', validators=[Optional(), Length(max=256)])
+    q = StringField('Login or name contains',
+                    validators=[Optional(), Length(max=256), no_control_characters])
     role = SelectField('Role', choices=[('', 'Any role'), (ROLE_VIEWER, 'Viewer'),
                                         (ROLE_ADMIN, 'Admin')], validators=[Optional()])
     status = SelectField('Status', choices=[('', 'Active and deactivated'), ('active', 'Active'),

@@ -15,7 +15,8 @@ from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from ..models import FLOW_TYPES, STATUSES
-from ..params import INT32_MAX, INT32_MIN, BadValue, check_day
+from ..params import (CONTROL_CHARACTERS_MESSAGE, INT32_MAX, INT32_MIN, BadValue, check_day,
+                      has_control_characters)
 
 #: Time range presets: key -> (label, length).
 RANGE_PRESETS = {
@@ -106,14 +107,6 @@ class ParseResult:
     @property
     def ok(self) -> bool:
         return not self.errors
-
-
-#: Typed text never holds control characters; a NUL would even break the SQL drivers.
-CONTROL_CHARACTERS_MESSAGE = '{what} cannot contain control characters (such as NUL or tab).'
-
-
-def has_control_characters(text: str) -> bool:
-    return any(ord(char) < 32 or ord(char) == 127 for char in text)
 
 
 def _values(args, name: str) -> list[str]:

@@ -79,6 +79,19 @@ class ParameterBoundsTests(SeededTestCase):
                       self.body(response))
 
     @parameterized.expand([
+        ('audit_date', '/admin/audit?date_to=9999-12-31', 'Dates must be between'),
+        ('audit_nul', '/admin/audit?who=a%00b', 'cannot contain control characters'),
+        ('users_nul', '/admin/users?q=a%00b', 'cannot contain control characters'),
+    ])
+    def test_admin_filter_out_of_range_is_ignored_with_a_message(self, _name, url, message):
+        response = self.client_for(ADMIN).get(url)
+        self.assertPageContains(response, 'The filter was not understood and is ignored', message)
+
+    def test_unknown_dataset_in_the_load_history_is_a_400(self):
+        response = self.client_for(ADMIN).get('/admin/batches?dataset=a%00b')
+        self.assertPageContains(response, 'Unknown dataset: use one of', status=400)
+
+    @parameterized.expand([
         ('huge_id', ['n', 'newest', 0, '2026-01-01T00:00:00', 10**30, 2]),
         ('negative_id', ['n', 'newest', 0, '2026-01-01T00:00:00', -1, 2]),
         ('huge_duration', ['n', 'slowest', 0, 10**30, 5, 2]),
