@@ -48,6 +48,8 @@ def create_app(config_name: str | None = None, environ=None, **overrides) -> Fla
 
     app = Flask(__name__, instance_path=str(settings.INSTANCE_PATH))
     app.config.from_object(settings)
+    from .params import URL_CONVERTERS
+    app.url_map.converters.update(URL_CONVERTERS)
     _prepare_sqlite_folders(app)
 
     from .logging_setup import configure_logging

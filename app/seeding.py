@@ -14,7 +14,8 @@ from sqlalchemy import delete, func, insert, select
 from .demo_data import RESPONSE_COLUMNS, default_until, iter_responses, make_flows
 from .error_reasons import ReasonDictionary, reason_hash
 from .extensions import db
-from .models import Flow, LoadBatch, LoadError, Response, ResponseDaily
+from .models import (Flow, FlowVersion, LoadBatch, LoadError, Response, ResponseDaily,
+                     ResponseVersion)
 from .summary import refresh_after_write
 from .models.app_models import utcnow
 from .clock import utc_now
@@ -53,7 +54,9 @@ def seed_demo(flows: int = 40, responses: int = 50_000, seed: int = 7,
         if admin_batches and not force:
             raise SeedRefused(f'The ops database holds {admin_batches:,} load batches made by '
                               'people, not by seed-demo. Use --force to replace their data.')
-        for model in (ResponseDaily, Response, Flow, LoadError, LoadBatch):
+        # The undo history goes with the batches it belongs to.
+        for model in (ResponseDaily, ResponseVersion, FlowVersion, Response, Flow, LoadError,
+                      LoadBatch):
             connection.execute(delete(model))
         batch_id = connection.execute(
             insert(LoadBatch).values(

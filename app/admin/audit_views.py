@@ -13,6 +13,7 @@ from .. import audit
 from ..extensions import db
 from ..models import AuditEvent
 from ..templating import display_zone
+from ..params import BadValue, check_day, no_control_characters, page_number
 from . import bp
 
 EVENTS_PER_PAGE = 50
@@ -23,14 +24,28 @@ class AuditFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    who = StringField('Person (who did it or to whom)', validators=[Optional(), Length(max=256)])
-    action = SelectField('Action', validators=[Optional()], validate_choice=False)
+    who = StringField('Person (who did it or to whom)',
+                      validators=[Optional(), Length(max=256), no_control_characters])
+    action = SelectField('Action', validators=[Optional(), no_control_characters],
+                         validate_choice=False)
     date_from = DateField('From', validators=[Optional()])
     date_to = DateField('To', validators=[Optional()])
 
+    def validate_date_from(self, field):
+        _check_in_range(field)
+
     def validate_date_to(self, field):
+        _check_in_range(field)
         if field.data and self.date_from.data and field.data < self.date_from.data:
             raise ValidationError('must be on or after the "From" date')
+
+
+def _check_in_range(field):
+    try:
+        if field.data:
+            check_day(field.data)
+    except BadValue as problem:
+        raise ValidationError(str(problem)) from None
 
 
 def utc_start_of(day: date) -> datetime:
@@ -66,8 +81,8 @@ def audit_log():
         choices = form.action.choices
         form = AuditFilterForm(formdata=None)
         form.action.choices = choices
-    page = request.args.get('page', 1, type=int)
-    pagination = db.paginate(filtered_events(form), page=max(page, 1), per_page=EVENTS_PER_PAGE,
+    page = page_number(request.args)
+    pagination = db.paginate(filtered_events(form), page=page, per_page=EVENTS_PER_PAGE,
                              error_out=False)
     return render_template('admin/audit_log.html', form=form, pagination=pagination,
                            action_label=audit.action_label)

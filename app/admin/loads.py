@@ -21,6 +21,7 @@ from ..loading.report import LineBuffer, report_rows
 from ..loading.storage import (discard_if_changed, purge_expired, store_upload, stored_upload,
                                touch)
 from ..models import LoadBatch, LoadError
+from ..params import optional_id, page_number
 from . import bp
 
 BATCHES_PER_PAGE = 50
@@ -120,7 +121,7 @@ def confirm_load():
     stored = stored_upload(upload_folder(), sha256, retention_hours())
     if stored is None:
         abort(404, description='That upload is no longer kept on the server: upload the file again.')
-    previous = db.session.get(LoadBatch, request.args.get('previous', type=int) or 0)
+    previous = db.session.get(LoadBatch, optional_id(request.args, 'previous') or 0)
     form = StoredLoadForm(data={
         'sha256': sha256, 'dataset': request.args.get('dataset'), 'mode': request.args.get('mode'),
         'encoding': request.args.get('encoding', 'auto'),
@@ -158,8 +159,10 @@ def load_stored():
 @bp.route('/batches')
 def batches():
     sweep_interrupted()
-    page = max(request.args.get('page', 1, type=int), 1)
+    page = page_number(request.args)
     dataset = request.args.get('dataset') or None
+    if dataset is not None and dataset not in DATASETS:
+        abort(400, description=f'Unknown dataset: use one of {", ".join(DATASETS)}.')
     query = select(LoadBatch).order_by(LoadBatch.id.desc())
     count = select(func.count()).select_from(LoadBatch)
     if dataset:
@@ -173,7 +176,7 @@ def batches():
                            page_title='Load history')
 
 
-@bp.route('/batches/<int:batch_id>')
+@bp.route('/batches/<int32:batch_id>')
 def batch(batch_id: int):
     record = db.session.get(LoadBatch, batch_id)
     if record is None:
@@ -196,7 +199,7 @@ def batch(batch_id: int):
                            page_title=f'Load batch #{batch_id}')
 
 
-@bp.route('/batches/<int:batch_id>/errors.csv')
+@bp.route('/batches/<int32:batch_id>/errors.csv')
 def batch_errors(batch_id: int):
     record = db.session.get(LoadBatch, batch_id)
     if record is None:
@@ -221,7 +224,7 @@ def batch_errors(batch_id: int):
     return HttpResponse(stream_with_context(generate()), mimetype='text/csv', headers=headers)
 
 
-@bp.route('/batches/<int:batch_id>/undo', methods=['POST'])
+@bp.route('/batches/<int32:batch_id>/undo', methods=['POST'])
 def undo(batch_id: int):
     form = ActionForm()
     if not form.validate_on_submit():

@@ -13,6 +13,7 @@ from .. import roles
 from ..extensions import db
 from ..identity import bootstrap_admins
 from ..models import ROLE_ADMIN, ROLE_VIEWER, User
+from ..params import no_control_characters, page_number
 from . import bp
 
 USERS_PER_PAGE = 50
@@ -23,7 +24,8 @@ class UserSearchForm(FlaskForm):
     class Meta:
         csrf = False
 
-    q = StringField('Login or name contains', validators=[Optional(), Length(max=256)])
+    q = StringField('Login or name contains',
+                    validators=[Optional(), Length(max=256), no_control_characters])
     role = SelectField('Role', choices=[('', 'Any role'), (ROLE_VIEWER, 'Viewer'),
                                         (ROLE_ADMIN, 'Admin')], validators=[Optional()])
     status = SelectField('Status', choices=[('', 'Active and deactivated'), ('active', 'Active'),
@@ -59,15 +61,15 @@ def users():
               + '; '.join(f'{form[name].label.text}: {" ".join(errors)}'
                           for name, errors in form.errors.items()), 'warning')
         form = UserSearchForm(formdata=None)
-    page = request.args.get('page', 1, type=int)
-    pagination = db.paginate(filtered_users(form), page=max(page, 1), per_page=USERS_PER_PAGE,
+    page = page_number(request.args)
+    pagination = db.paginate(filtered_users(form), page=page, per_page=USERS_PER_PAGE,
                              error_out=False)
     return render_template('admin/users.html', form=form, pagination=pagination,
                            change_form=UserChangeForm(), listed_admins=bootstrap_admins(),
                            active_admins=roles.active_admin_count())
 
 
-@bp.route('/users/<int:user_id>/<any("grant-admin", "revoke-admin", deactivate, reactivate):change>',
+@bp.route('/users/<int32:user_id>/<any("grant-admin", "revoke-admin", deactivate, reactivate):change>',
           methods=['POST'])
 def change_user(user_id: int, change: str):
     form = UserChangeForm()

@@ -6,7 +6,8 @@ from __future__ import annotations
 from flask import current_app, request
 
 from .. import __version__
-from ..browse.filters import API_MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE, RANGE_LABELS, SORTS
+from ..browse.filters import (API_MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE, FLOW_CODE_PATTERN,
+                              RANGE_LABELS, SORTS)
 from ..models import FLOW_TYPES, STATUSES
 
 DESCRIPTION = (
@@ -15,6 +16,9 @@ DESCRIPTION = (
     'Lists are paged with opaque cursors: pass `page.next_cursor` (or `prev_cursor`) back as '
     '`cursor` with the same filters. Times are ISO 8601 in UTC; `from`/`to` without an offset '
     'are read in the display time zone.')
+
+#: FLOW_CODE_PATTERN, which the API applies after upper-casing the code.
+FLOW_CODE_ANY_CASE = FLOW_CODE_PATTERN.pattern.replace('A-Z', 'A-Za-z')
 
 
 def _param(name, description, schema, repeated=False):
@@ -82,7 +86,8 @@ PATH_PARAMETERS = {
     '/responses/{response_id}': [{'name': 'response_id', 'in': 'path', 'required': True,
                                   'schema': {'type': 'integer', 'format': 'int64'}}],
     '/flows/{flow_code}': [{'name': 'flow_code', 'in': 'path', 'required': True,
-                            'schema': {'type': 'string'}}],
+                            'description': 'Flow code (letters in either case).',
+                            'schema': {'type': 'string', 'pattern': FLOW_CODE_ANY_CASE}}],
 }
 
 _nullable_int = {'type': 'integer', 'nullable': True}

@@ -15,6 +15,7 @@ from ..browse.filters import (API_MAX_PAGE_SIZE, FLOW_CODE_PATTERN, MAX_LIST_VAL
                               parse_flow_filter)
 from ..main.helpers import read_response_filter, today_utc
 from ..models import STATUSES
+from ..params import BadValue, check_day
 from . import bp
 from .openapi import openapi_document
 from .serialise import flow_item, response_item
@@ -111,10 +112,12 @@ def flow(flow_code: str):
 
 def _day(raw: str, name: str, errors: dict) -> date | None:
     try:
-        return date.fromisoformat(raw)
+        return check_day(date.fromisoformat(raw))
+    except BadValue as problem:
+        errors[name] = f'{name}="{raw}" is out of range. {problem}'
     except ValueError:
         errors[name] = f'{name}="{raw}" is not a date: use YYYY-MM-DD.'
-        return None
+    return None
 
 
 @bp.route('/stats/daily')

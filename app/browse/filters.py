@@ -15,6 +15,8 @@ from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from ..models import FLOW_TYPES, STATUSES
+from ..params import (CONTROL_CHARACTERS_MESSAGE, INT32_MAX, INT32_MIN, BadValue, check_day,
+                      has_control_characters)
 
 #: Time range presets: key -> (label, length).
 RANGE_PRESETS = {
@@ -42,7 +44,6 @@ DEFAULT_PAGE_SIZE = 50
 API_MAX_PAGE_SIZE = 500
 TEXT_MIN, TEXT_MAX = 3, 200
 FLOW_CODE_PATTERN = re.compile(r'^[A-Z0-9][A-Z0-9_-]{1,31}$')
-INT32_MIN, INT32_MAX = -2**31, 2**31 - 1
 MAX_LIST_VALUES = 50
 
 _DATE_ONLY = re.compile(r'^\d{4}-\d{2}-\d{2}$')
@@ -108,14 +109,6 @@ class ParseResult:
         return not self.errors
 
 
-#: Typed text never holds control characters; a NUL would even break the SQL drivers.
-CONTROL_CHARACTERS_MESSAGE = '{what} cannot contain control characters (such as NUL or tab).'
-
-
-def has_control_characters(text: str) -> bool:
-    return any(ord(char) < 32 or ord(char) == 127 for char in text)
-
-
 def _values(args, name: str) -> list[str]:
     """Repeated parameters and comma-separated lists both work: status=OK&status=WARN or
     status=OK,WARN."""
@@ -127,10 +120,11 @@ def _values(args, name: str) -> list[str]:
 
 def parse_moment(raw: str, zone: ZoneInfo, *, end_of_day: bool) -> datetime:
     """A date or date-time typed by a person → naive UTC. A bare date means the start of that
-    day (``from``) or the start of the next day (``to``, so the whole day is included)."""
+    day (``from``) or the start of the next day (``to``, so the whole day is included).
+    ValueError when it is not a date; BadValue when it lies outside the accepted range."""
     text = raw.strip()
     if _DATE_ONLY.match(text):
-        day = date.fromisoformat(text)
+        day = check_day(date.fromisoformat(text))
         if end_of_day:
             day += timedelta(days=1)
         moment = datetime.combine(day, time.min)
@@ -138,6 +132,7 @@ def parse_moment(raw: str, zone: ZoneInfo, *, end_of_day: bool) -> datetime:
         if text.endswith(('Z', 'z')):
             text = text[:-1] + '+00:00'
         moment = datetime.fromisoformat(text)
+        check_day(moment.date())
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone)
     return moment.astimezone(timezone.utc).replace(tzinfo=None)
@@ -197,6 +192,8 @@ def parse_response_filter(args, *, now: datetime, zone: ZoneInfo,
                 continue
             try:
                 values['end' if is_end else 'start'] = parse_moment(raw, zone, end_of_day=is_end)
+            except BadValue as problem:
+                errors[name] = f'"{raw}" is out of range. {problem}'
             except ValueError:
                 errors[name] = (f'"{raw}" is not a date or time: use YYYY-MM-DD or '
                                 'YYYY-MM-DD HH:MM.')

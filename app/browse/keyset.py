@@ -22,6 +22,7 @@ from sqlalchemy import and_, or_
 from sqlalchemy.sql import ColumnElement, Select
 
 from ..models import Response
+from ..params import INT32_MAX, INT64_MAX, is_whole_number
 
 FORWARD, BACKWARD = 'n', 'p'
 
@@ -73,31 +74,36 @@ def decode_cursor(token: str, sort: str) -> Cursor:
         padded = token + '=' * (-len(token) % 4)
         direction, cursor_sort, segment, value, response_id, page = json.loads(
             base64.urlsafe_b64decode(padded.encode('ascii')))
-    except (ValueError, TypeError, binascii.Error, UnicodeError):
+    except (ValueError, TypeError, RecursionError, binascii.Error, UnicodeError):
         raise CursorError('The page link is damaged or out of date: start again from the '
                           'first page.') from None
     if cursor_sort != sort:
         raise CursorError('The page link belongs to another sort order: start again from the '
                           'first page.')
     segments = ORDERS[sort]
-    ok = (direction in (FORWARD, BACKWARD) and isinstance(segment, int)
-          and 0 <= segment < len(segments) and isinstance(response_id, int)
-          and isinstance(page, int) and page >= 1)
+    ok = (direction in (FORWARD, BACKWARD) and is_whole_number(segment, 0, len(segments) - 1)
+          and is_whole_number(response_id, 0, INT64_MAX)
+          and is_whole_number(page, 1, INT32_MAX))
     if ok:
-        seg = segments[segment]
-        try:
-            if seg.key is None:
-                ok = value is None
-            elif seg.key_is_time:
-                value = datetime.fromisoformat(value)
-            else:
-                ok = isinstance(value, int)
-        except (TypeError, ValueError):
-            ok = False
+        value, ok = _read_key(segments[segment], value)
     if not ok:
         raise CursorError('The page link is damaged or out of date: start again from the '
                           'first page.')
     return Cursor(direction, sort, segment, value, response_id, page)
+
+
+def _read_key(segment: Segment, value) -> tuple[object, bool]:
+    """A cursor's key value as the segment's column holds it, and whether it is one: a naive
+    time, a duration the INTEGER column can hold, or nothing (rows ordered by id only)."""
+    if segment.key is None:
+        return None, value is None
+    if segment.key_is_time:
+        try:
+            moment = datetime.fromisoformat(value)
+        except (TypeError, ValueError):
+            return None, False
+        return moment, moment.tzinfo is None
+    return value, is_whole_number(value, 0, INT32_MAX)
 
 
 def _after(segment: Segment, value, response_id: int, reverse: bool) -> ColumnElement:

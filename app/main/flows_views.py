@@ -8,6 +8,7 @@ from ..browse import responses as queries
 from ..browse.daily import CHART_DAYS, daily_series
 from ..browse.filters import FLOW_CODE_PATTERN, ResponseFilter, parse_flow_filter
 from ..models import FLOW_TYPES
+from ..params import BadValue, parse_page
 from . import bp
 from .helpers import load_data_url, today_utc
 
@@ -17,9 +18,10 @@ LATEST_RESPONSES = 20
 @bp.route('/flows')
 def flows():
     parsed = parse_flow_filter(request.args)
-    page = request.args.get('page', type=int, default=1)
-    if page < 1:
-        parsed.errors['page'] = 'Page numbers start at 1.'
+    try:
+        page = parse_page(request.args)
+    except BadValue as problem:
+        page, parsed.errors['page'] = 1, str(problem)
     context = dict(flt=parsed.filter, errors=parsed.errors, flow_types=FLOW_TYPES,
                    choices=flow_queries.filter_choices(), page=page,
                    per_page=flow_queries.FLOWS_PER_PAGE, load_data_url=load_data_url(),

@@ -106,12 +106,17 @@ class ErrorReason(db.Model):
 
 
 class LoadBatch(db.Model):
-    """One load (or dry run, or undo) of a dataset: the history admins browse."""
+    """One load (or dry run, or undo) of a dataset: the history admins browse.
+
+    Batch ids are never reused, even after ``seed-demo`` deletes the history: version rows
+    (for undo) name their batch by id. PostgreSQL sequences and SQL Server IDENTITY never hand
+    out a number twice; SQLite needs AUTOINCREMENT for that."""
     __bind_key__ = 'ops'
     __tablename__ = 'load_batches'
     __table_args__ = table_args(
         OPS_SCHEMA_KEY,
         Index('ix_load_batches_dataset_started', 'dataset', 'started_at'),
+        sqlite_autoincrement=True,
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

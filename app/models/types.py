@@ -21,10 +21,11 @@ BigId = BigInteger().with_variant(Integer(), 'sqlite')
 
 
 
-def table_args(schema_key: str, *items):
+def table_args(schema_key: str, *items, **options):
     """``__table_args__`` for a Flowdesk table: the symbolic schema, and quoted identifiers so
-    that SQL Server scripts read ``[ops].[responses]`` whatever the names are."""
-    return (*items, {'schema': schema_key, 'quote': True, 'quote_schema': True})
+    that SQL Server scripts read ``[ops].[responses]`` whatever the names are (``options``:
+    further table keywords, e.g. ``sqlite_autoincrement``)."""
+    return (*items, {'schema': schema_key, 'quote': True, 'quote_schema': True, **options})
 
 
 __all__ = ['Day', 'UtcDateTime', 'BigId', 'LongText', 'table_args', 'mssql', 'postgresql', 'sqlite']

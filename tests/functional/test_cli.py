@@ -1,14 +1,16 @@
 """The command-line tools: seed-demo, init-db, and the test runner's closing line."""
 import subprocess
 import sys
+import tempfile
 import unittest
+from pathlib import Path
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
 from app.demo_data import iter_responses, make_flows
 from app.extensions import db
-from app.models import Flow, LoadBatch, Response, ResponseDaily
+from app.models import Flow, FlowVersion, LoadBatch, Response, ResponseDaily, ResponseVersion
 from tests.base import FlowdeskTestCase, on_every_backend
 from tests.runner import ROOT_DIR
 from tests.unit.test_config import GOOD_UAT
@@ -100,6 +102,66 @@ class SeedDemoTests(FlowdeskTestCase):
         self.assertEqual(self.count(LoadBatch), 2)
         self.seed('--responses', '100', '--force')
         self.assertEqual(self.count(LoadBatch), 1)
+
+
+RESPONSES_HEADER = 'response_id,flow_code,responded_at,status,result_code,duration_ms,error_reason\n'
+
+
+@on_every_backend
+class SeedForceUndoHistoryTests(FlowdeskTestCase):
+    """seed-demo --force takes the undo history with it, and batch ids are never handed out
+    again, so undoing a load after the seed can never restore rows from before it."""
+
+    def setUp(self):
+        super().setUp()
+        self.folder = Path(tempfile.mkdtemp(prefix='flowdesk-seed-'))
+        self.addCleanup(lambda: [p.unlink() for p in self.folder.iterdir()] and None)
+
+    def run_cli(self, *args) -> str:
+        result = self.app.test_cli_runner().invoke(args=list(args))
+        self.assertEqual(result.exit_code, 0, result.output)
+        return result.output
+
+    def seed(self, *extra):
+        self.run_cli('seed-demo', '--responses', '50', '--flows', '3', '--until',
+                     UNTIL.strftime('%Y-%m-%d %H:%M:%S'), *extra)
+
+    def load_response(self, response_id: int, reason: str) -> int:
+        """Upsert one response of the first demo flow with ``reason``; the batch id."""
+        flow_code = db.session.scalar(select(Flow.flow_code).order_by(Flow.flow_code))
+        path = self.folder / f'{response_id}-{len(list(self.folder.iterdir()))}.csv'
+        path.write_text(RESPONSES_HEADER + f'{response_id},{flow_code},2026-11-19 10:00:00,ERROR,'
+                        f'500,10,{reason}\n', encoding='utf-8')
+        self.run_cli('load', 'responses', str(path), '--mode', 'upsert', '--allow-duplicate',
+                     '--user', 'CORP\\admin')
+        db.session.remove()
+        return db.session.scalar(select(func.max(LoadBatch.id)))
+
+    def reason_of(self, response_id: int):
+        db.session.remove()
+        return db.session.scalar(select(Response.error_reason)
+                                 .where(Response.response_id == response_id))
+
+    def test_undo_after_seed_force_restores_nothing_from_before_the_seed(self):
+        self.seed()
+        self.load_response(1, 'first edit before the seed')
+        ids_before = [self.load_response(1, 'second edit before the seed')]
+        ids_before += list(db.session.scalars(select(LoadBatch.id)))
+        self.seed('--force')
+        db.session.remove()
+        self.assertEqual(db.session.scalar(select(func.count()).select_from(ResponseVersion)), 0)
+        self.assertEqual(db.session.scalar(select(func.count()).select_from(FlowVersion)), 0)
+        seed_batch = db.session.scalar(select(LoadBatch.id))
+        self.assertGreater(seed_batch, max(ids_before))
+        seeded_reason = self.reason_of(1)
+        first_after = self.load_response(10_001, 'new after the seed')
+        second_after = self.load_response(10_002, 'another after the seed')
+        self.assertLess(seed_batch, first_after)
+        self.assertLess(first_after, second_after)
+        self.run_cli('undo-load', str(second_after), '--user', 'CORP\\admin')
+        self.assertIsNone(self.reason_of(10_002))
+        self.assertEqual(self.reason_of(10_001), 'new after the seed')
+        self.assertEqual(self.reason_of(1), seeded_reason)
 
 
 class DemoGeneratorTests(unittest.TestCase):

@@ -5,13 +5,16 @@ import unittest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from app import create_app
 from app.extensions import db
 from app.migration_support import metadata_for, schema_of
 from tests.base import FlowdeskTestCase, on_every_backend
 from tests.unit.test_config import GOOD_UAT
+
+#: The revision that made load batch ids never reused (and removed orphaned undo history).
+BATCH_IDS_REVISION = '0006_batch_ids'
 
 OPS_TABLES = {'flows', 'responses', 'load_batches', 'load_errors', 'response_daily',
               'error_reasons'}
@@ -54,6 +57,46 @@ class MigrationTests(FlowdeskTestCase):
         try:
             upgrade()
             self.assertTrue(OPS_TABLES <= self.tables('ops', 'ops'))
+        finally:
+            downgrade(revision='base')
+
+
+class BatchIdMigrationTests(FlowdeskTestCase):
+    """An existing SQLite ops database gets AUTOINCREMENT batch ids without losing its history,
+    and loses the undo history of batches that no longer exist."""
+    CREATE_TABLES = False
+
+    def ops(self, sql, **values):
+        with db.engines['ops'].begin() as connection:
+            result = connection.execute(text(sql), values)
+            return result.fetchall() if result.returns_rows else None
+
+    def test_upgrade_keeps_batches_and_problems_and_drops_orphaned_versions(self):
+        upgrade(revision='0003_browse')
+        try:
+            for batch_id in (1, 2, 3):
+                self.ops("INSERT INTO load_batches (id, dataset, mode, dry_run, loaded_by, "
+                         "started_at, status, rows_read, inserted, updated, unchanged, deleted, "
+                         "error_count) VALUES (:id, 'flows', 'append', 0, 'CORP\\admin', "
+                         "'2026-11-01 00:00:00', 'succeeded', 0, 0, 0, 0, 0, 0)", id=batch_id)
+            self.ops("INSERT INTO load_errors (batch_id, line, message) VALUES (2, 7, 'bad')")
+            for superseded_by in (3, 9):
+                self.ops("INSERT INTO flow_versions (superseded_by, change, flow_code, name, "
+                         "flow_type, source_system, target_system, active) VALUES "
+                         "(:batch, 'updated', 'ORD-SAP', 'Orders', 'API', 'Shop', 'SAP', 1)",
+                         batch=superseded_by)
+            upgrade(revision=BATCH_IDS_REVISION)
+            self.assertIn('AUTOINCREMENT', self.ops(
+                "SELECT sql FROM sqlite_master WHERE name = 'load_batches'")[0][0])
+            self.assertEqual(self.ops('SELECT batch_id, line, message FROM load_errors'),
+                             [(2, 7, 'bad')])
+            self.assertEqual(self.ops('SELECT superseded_by FROM flow_versions'), [(3,)])
+            self.ops('DELETE FROM load_batches WHERE id = 3')
+            self.ops("INSERT INTO load_batches (dataset, mode, dry_run, loaded_by, started_at, "
+                     "status, rows_read, inserted, updated, unchanged, deleted, error_count) "
+                     "VALUES ('flows', 'append', 0, 'x', '2026-11-02 00:00:00', 'running', "
+                     "0, 0, 0, 0, 0, 0)")
+            self.assertEqual(self.ops('SELECT max(id) FROM load_batches')[0][0], 4)
         finally:
             downgrade(revision='base')
 
@@ -110,6 +153,16 @@ class SqlServerScriptTests(unittest.TestCase):
                       self.script)
         self.assertIn('ALTER TABLE [opsdata].[load_batches] ADD delimiter NVARCHAR(16) NULL;',
                       self.script)
+
+    def test_batch_ids_come_from_identity_and_orphaned_undo_history_is_removed(self):
+        self.assertIn('CREATE TABLE [opsdata].[load_batches] (\n    id INTEGER NOT NULL IDENTITY',
+                      self.script)
+        for name in ('flow_versions', 'response_versions'):
+            self.assertIn(f'DELETE FROM [opsdata].[{name}] WHERE ([opsdata].[{name}].superseded_by '
+                          'NOT IN (SELECT [opsdata].[load_batches].id \nFROM '
+                          '[opsdata].[load_batches]));', self.script)
+        self.assertNotIn('_keep_load_errors', self.script)   # the rebuild is for SQLite only
+        self.assertNotIn('_alembic_tmp', self.script)
 
 
 if __name__ == '__main__':
