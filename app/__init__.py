@@ -50,7 +50,7 @@ def create_app(config_name: str | None = None, environ=None, **overrides) -> Fla
     app.config.from_object(settings)
     _prepare_sqlite_folders(app)
 
-    from .logging_setup import configure_logging
+    from .logging_setup import announce_start_when_serving, configure_logging
     configure_logging(app)
 
     db.init_app(app)
@@ -87,7 +87,8 @@ def create_app(config_name: str | None = None, environ=None, **overrides) -> Fla
     from .auth import bp as auth_bp
     app.register_blueprint(auth_bp)
 
-    app.logger.debug('Flowdesk %s started with the %s configuration', __version__, settings.NAME)
+    announce_start_when_serving(app, 'Flowdesk %s started with the %s configuration',
+                                __version__, settings.NAME)
     return app
 
 
