@@ -86,6 +86,8 @@ def create_app(config_name: str | None = None, environ=None, **overrides) -> Fla
     app.register_blueprint(api_bp, url_prefix='/api/v1')
     from .auth import bp as auth_bp
     app.register_blueprint(auth_bp)
+    from .saved_views import bp as saved_views_bp
+    app.register_blueprint(saved_views_bp)
 
     announce_start_when_serving(app, 'Flowdesk %s started with the %s configuration',
                                 __version__, settings.NAME)

@@ -8,6 +8,7 @@ from ..browse import responses as queries
 from ..browse.daily import CHART_DAYS, daily_series
 from ..browse.filters import FLOW_CODE_PATTERN, ResponseFilter, parse_flow_filter
 from ..models import FLOW_TYPES
+from ..saved_views.opening import page_redirect
 from . import bp
 from .helpers import load_data_url, today_utc
 
@@ -16,6 +17,9 @@ LATEST_RESPONSES = 20
 
 @bp.route('/flows')
 def flows():
+    view_redirect = page_redirect('flows')
+    if view_redirect is not None:
+        return view_redirect
     parsed = parse_flow_filter(request.args)
     page = request.args.get('page', type=int, default=1)
     if page < 1:

@@ -13,6 +13,7 @@ from ..exports import export_filename, select_columns, time_formatter
 from ..exports.csv_export import csv_chunks
 from ..exports.xlsx_export import write_xlsx
 from ..models import STATUSES
+from ..saved_views.opening import page_redirect
 from . import bp
 from .helpers import load_data_url, now_utc, read_response_filter, url_with_args
 
@@ -26,6 +27,9 @@ def _form_context(parsed):
 
 @bp.route('/responses')
 def responses():
+    view_redirect = page_redirect('responses')
+    if view_redirect is not None:
+        return view_redirect
     parsed, cursor = read_response_filter()
     context = _form_context(parsed)
     if not parsed.ok:
