@@ -7,8 +7,8 @@ from __future__ import annotations
 from tests.browser.base import BrowserTestCase, By
 
 try:
-    from selenium.webdriver.common.action_chains import ActionChains
     from selenium.common.exceptions import TimeoutException
+    from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.keys import Keys
 except ImportError:  # pragma: no cover - the class skips without Selenium
     ActionChains = Keys = TimeoutException = None

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
 
 from app.datasets import RESPONSES
 from app.exports.columns import parse_columns
@@ -16,7 +17,6 @@ from app.extensions import db
 from app.models import Response
 from tests.base import on_every_backend
 from tests.functional.browse_data import SeededTestCase
-from werkzeug.datastructures import MultiDict
 
 
 def snapshot():

@@ -10,7 +10,7 @@ from sqlalchemy import delete, select
 from app.extensions import db
 from app.models import Flow, Response, SavedView
 from app.saved_views import querystring
-from tests.base import ADMIN, VIEWER, on_every_backend
+from tests.base import VIEWER, on_every_backend
 from tests.csrf_helpers import token_from
 from tests.functional.browse_data import SeededTestCase
 
@@ -143,7 +143,7 @@ class SavedViewRoundTripTests(SavedViewCase):
         team = db.session.scalars(select(Flow.owner_team).order_by(Flow.owner_team)).first()
         direct = self.client.get('/api/v1/flows', query_string={'team': team}).get_json()
         view = self.save(self.client, f'team={team}', 'Team flows', page='flows')
-        args, page = self.opened_args(self.client, view.id, 'flows')
+        args, _page = self.opened_args(self.client, view.id, 'flows')
         self.assertEqual(args, [('team', team)])
         through = self.client.get(f'/api/v1/flows?view={view.id}').get_json()
         self.assertEqual([i['flow_code'] for i in through['items']],
