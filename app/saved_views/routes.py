@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl, urlsplit
 
-from flask import flash, g, redirect, render_template, url_for
+from flask import abort, flash, g, redirect, render_template, url_for
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField, HiddenField, IntegerField, StringField
@@ -41,6 +41,16 @@ def _back(form: ViewForm):
     return redirect(url_for('views.index'))
 
 
+def _refused(refusal: store.ViewRefused, form: ViewForm):
+    """A change the rules forbid: someone else's view is the error page (403/404) with the
+    reason; a value to correct (a name taken, filters with errors) goes back to the form's
+    page with the message."""
+    if refusal.status != 400:
+        abort(refusal.status, description=str(refusal))
+    flash(str(refusal), 'error')
+    return _back(form)
+
+
 def _normalised(page: str, raw_query: str) -> str:
     query, errors = normalise(page, MultiDict(parse_qsl(raw_query or '')))
     if errors:
@@ -71,8 +81,7 @@ def save():
         view = store.create_view(g.user.login, page, form.name.data or '',
                                  _normalised(page, form.query.data), form.shared.data)
     except store.ViewRefused as refusal:
-        flash(str(refusal), 'error')
-        return _back(form), refusal.status
+        return _refused(refusal, form)
     flash(f'Saved the view "{view.name}"' + (', shared with everyone.' if view.shared else '.'),
           'success')
     return _back(form)
@@ -97,8 +106,7 @@ def change(view_id: int, action: str, form: ViewForm | None = None):
     try:
         message = _apply(view_id, action, form)
     except store.ViewRefused as refusal:
-        flash(str(refusal), 'error')
-        return _back(form), refusal.status
+        return _refused(refusal, form)
     flash(message, 'success')
     return _back(form)
 
