@@ -187,6 +187,8 @@ def openapi_document() -> dict:
             responses['400'] = _error('A parameter is invalid; `fields` names it')
         if path in PATH_PARAMETERS:
             responses['404'] = _error('Not found')
+        elif VIEW_PARAMETER in parameters:
+            responses['404'] = _error('No saved `view` with that id that you can open')
         paths[path] = {'get': {'operationId': operation_id, 'summary': summary,
                                'parameters': PATH_PARAMETERS.get(path, []) + parameters,
                                'responses': responses}}
