@@ -52,7 +52,7 @@ def create_app(config_name: str | None = None, environ=None, **overrides) -> Fla
     app.url_map.converters.update(URL_CONVERTERS)
     _prepare_sqlite_folders(app)
 
-    from .logging_setup import configure_logging
+    from .logging_setup import announce_start_when_serving, configure_logging
     configure_logging(app)
 
     db.init_app(app)
@@ -88,8 +88,11 @@ def create_app(config_name: str | None = None, environ=None, **overrides) -> Fla
     app.register_blueprint(api_bp, url_prefix='/api/v1')
     from .auth import bp as auth_bp
     app.register_blueprint(auth_bp)
+    from .saved_views import bp as saved_views_bp
+    app.register_blueprint(saved_views_bp)
 
-    app.logger.debug('Flowdesk %s started with the %s configuration', __version__, settings.NAME)
+    announce_start_when_serving(app, 'Flowdesk %s started with the %s configuration',
+                                __version__, settings.NAME)
     return app
 
 

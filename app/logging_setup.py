@@ -3,6 +3,7 @@ rotating log file (LOG_FILE, default instance/logs/flowdesk.log)."""
 from __future__ import annotations
 
 import logging
+import threading
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
@@ -23,3 +24,22 @@ def configure_logging(app) -> None:
             handler.setFormatter(logging.Formatter(LOG_FORMAT))
             handler.setLevel(level)
             app.logger.addHandler(handler)
+
+
+def announce_start_when_serving(app, message: str, *args) -> None:
+    """Log ``message`` at INFO once, when the app serves its first request.
+
+    The line tells whoever reads the server log which version and configuration answered; a
+    ``flask`` command (db upgrade, seed-demo, load…) builds the app too but serves nothing, so it
+    prints nothing."""
+    lock = threading.Lock()
+    announced = []
+
+    @app.before_request
+    def _announce_once():
+        if announced:
+            return
+        with lock:
+            if not announced:
+                announced.append(True)
+                app.logger.info(message, *args)

@@ -1,5 +1,5 @@
 # Run Flowdesk on Windows with the embedded SQLite databases and demo data:
-# creates .venv, installs requirements.txt, migrates, seeds demo data, serves on :5000.
+# creates .venv, installs requirements.txt, migrates, seeds demo data, serves on :5000 (or $env:PORT).
 # Usage (PowerShell, from the repository folder):  .\scripts\run-dev.ps1
 $ErrorActionPreference = 'Stop'
 Set-Location (Split-Path -Parent $PSScriptRoot)
@@ -14,6 +14,6 @@ if (-not $env:FLASK_CONFIG) { $env:FLASK_CONFIG = 'development' }
 if ($LASTEXITCODE -ne 0) { throw 'flask db upgrade failed' }
 & .venv\Scripts\flask.exe seed-demo
 if ($LASTEXITCODE -ne 0) { Write-Host 'Kept the existing data (seed-demo refused: see above).' }
-Write-Host 'Flowdesk runs at http://127.0.0.1:5000  (Ctrl+C stops it)'
 $port = if ($env:PORT) { $env:PORT } else { '5000' }
+Write-Host "Flowdesk runs at http://127.0.0.1:$port  (Ctrl+C stops it)"
 & .venv\Scripts\flask.exe run --host 127.0.0.1 --port $port

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run Flowdesk on this machine with the embedded SQLite databases and demo data:
-# creates .venv, installs requirements.txt, migrates, seeds demo data, serves on :5000.
-# Usage: bash scripts/run-dev.sh        (then open http://127.0.0.1:5000)
+# creates .venv, installs requirements.txt, migrates, seeds demo data, serves on :5000 (or PORT).
+# Usage: bash scripts/run-dev.sh        (then open the address it prints; PORT=5088 to move it)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,5 +19,6 @@ fi
 export FLASK_APP=flasky FLASK_CONFIG="${FLASK_CONFIG:-development}"
 .venv/bin/flask db upgrade
 .venv/bin/flask seed-demo || echo "Kept the existing data (seed-demo refused: see above)."
-echo "Flowdesk runs at http://127.0.0.1:5000  (Ctrl+C stops it)"
-exec .venv/bin/flask run --host 127.0.0.1 --port "${PORT:-5000}"
+PORT="${PORT:-5000}"
+echo "Flowdesk runs at http://127.0.0.1:${PORT}  (Ctrl+C stops it)"
+exec .venv/bin/flask run --host 127.0.0.1 --port "${PORT}"

@@ -138,6 +138,42 @@ SCHEMAS = {
             'responses': {'type': 'integer'}, 'duration_ms_sum': _nullable_int}}}}},
 }
 
+# Saved views (app/saved_views): listed and read here; ``view`` opens one on the lists.
+VIEW_PARAMETER = _param('view', 'A saved view\'s id: its filters replace the filter '
+                        'parameters (see `/views`).', {'type': 'integer', 'minimum': 0})
+RESPONSE_PARAMETERS.append(VIEW_PARAMETER)
+FLOW_PARAMETERS.append(VIEW_PARAMETER)
+OPERATIONS['/views'] = ('listViews', 'Saved views you can open: yours, shared, team defaults',
+                        [_param('page', 'Only views of this page.',
+                                {'type': 'string', 'enum': ['responses', 'flows']})],
+                        'SavedViewList')
+OPERATIONS['/views/{view_id}'] = ('getView', 'One saved view and the parameters it opens today',
+                                  [], 'SavedView')
+PATH_PARAMETERS['/views/{view_id}'] = [{'name': 'view_id', 'in': 'path', 'required': True,
+                                        'schema': {'type': 'integer'}}]
+SCHEMAS['SavedView'] = {'type': 'object', 'properties': {
+    'id': {'type': 'integer'}, 'name': {'type': 'string'},
+    'page': {'type': 'string', 'enum': ['responses', 'flows']}, 'owner': {'type': 'string'},
+    'mine': {'type': 'boolean'}, 'shared': {'type': 'boolean'}, 'team_default': _nullable_text,
+    'my_default': {'type': 'boolean'}, 'query': {'type': 'string'},
+    'query_version': {'type': 'integer'},
+    'updated_at': {'type': 'string', 'format': 'date-time'},
+    'links': {'type': 'object', 'properties': {'page': {'type': 'string'},
+                                               'rows': {'type': 'string'}}},
+    'opens': {'type': 'object', 'description': 'One view only: what it opens today.',
+              'properties': {
+                  'parameters': {'type': 'array', 'items': {
+                      'type': 'array', 'items': {'type': 'string'}}},
+                  'not_kept': {'type': 'array', 'items': {'type': 'string'}}}}}}
+SCHEMAS['SavedViewList'] = {'type': 'object', 'properties': {
+    'items': {'type': 'array', 'items': {'$ref': '#/components/schemas/SavedView'}}}}
+_VIEW_NOTE = {'type': 'object', 'description': 'Only with `view`: the view opened and what of '
+              'it could not be kept.', 'properties': {
+                  'id': {'type': 'integer'}, 'name': {'type': 'string'},
+                  'not_kept': {'type': 'array', 'items': {'type': 'string'}}}}
+SCHEMAS['ResponsePage']['properties']['view'] = _VIEW_NOTE
+SCHEMAS['FlowPage']['properties']['view'] = _VIEW_NOTE
+
 
 def _error(description):
     return {'description': description,
@@ -156,6 +192,8 @@ def openapi_document() -> dict:
             responses['400'] = _error('A parameter is invalid; `fields` names it')
         if path in PATH_PARAMETERS:
             responses['404'] = _error('Not found')
+        elif VIEW_PARAMETER in parameters:
+            responses['404'] = _error('No saved `view` with that id that you can open')
         paths[path] = {'get': {'operationId': operation_id, 'summary': summary,
                                'parameters': PATH_PARAMETERS.get(path, []) + parameters,
                                'responses': responses}}

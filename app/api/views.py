@@ -16,8 +16,10 @@ from ..browse.filters import (API_MAX_PAGE_SIZE, FLOW_CODE_PATTERN, MAX_LIST_VAL
 from ..main.helpers import read_response_filter, today_utc
 from ..models import STATUSES
 from ..params import BadValue, check_day
+from ..saved_views.opening import api_args
 from . import bp
 from .openapi import openapi_document
+from .saved_views import view_note
 from .serialise import flow_item, response_item
 
 FLOWS_DEFAULT_SIZE = 100
@@ -33,7 +35,10 @@ def bad_request(errors: dict[str, str]):
 
 @bp.route('/responses')
 def responses():
-    parsed, cursor = read_response_filter(api=True)
+    args, view, dropped, view_errors = api_args('responses')
+    if view_errors:
+        return bad_request(view_errors)
+    parsed, cursor = read_response_filter(args, api=True)
     if not parsed.ok:
         return bad_request(parsed.errors)
     flt = parsed.filter
@@ -44,6 +49,7 @@ def responses():
         'page': {'number': page.page, 'size': flt.size, 'next_cursor': page.next_cursor,
                  'prev_cursor': page.prev_cursor},
         'count': {'value': count.value, 'capped': count.capped},
+        **view_note(view, dropped),
     })
 
 
@@ -68,10 +74,11 @@ def _flow_cursor(token: str) -> str:
 
 @bp.route('/flows')
 def flows():
-    parsed = parse_flow_filter(request.args)
-    errors = dict(parsed.errors)
+    args, view, dropped, view_errors = api_args('flows')
+    parsed = parse_flow_filter(args)
+    errors = {**parsed.errors, **view_errors}
     size = FLOWS_DEFAULT_SIZE
-    raw_size = request.args.get('size', '').strip()
+    raw_size = args.get('size', '').strip()
     if raw_size:
         try:
             size = int(raw_size)
@@ -80,7 +87,7 @@ def flows():
         if not 1 <= size <= API_MAX_PAGE_SIZE:
             errors['size'] = f'Page size must be between 1 and {API_MAX_PAGE_SIZE}.'
     after = None
-    token = request.args.get('cursor', '').strip()
+    token = args.get('cursor', '').strip()
     if token:
         try:
             after = _flow_cursor(token)
@@ -97,7 +104,8 @@ def flows():
             .decode('ascii').rstrip('=')
     return jsonify({'items': [flow_item(row) for row in rows],
                     'page': {'size': size, 'next_cursor': next_cursor},
-                    'count': flow_queries.count_flows(parsed.filter)})
+                    'count': flow_queries.count_flows(parsed.filter),
+                    **view_note(view, dropped)})
 
 
 @bp.route('/flows/<flow_code>')

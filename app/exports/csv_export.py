@@ -13,6 +13,7 @@ from typing import Iterable, Iterator
 
 from ..csv_safety import PROTECTED_PREFIXES, neutralise_formula
 from . import EXPORT_COLUMNS
+from .columns import PickingCsvWriter, picker
 
 BOM = '\ufeff'
 _FIRST_CHARS = frozenset(PROTECTED_PREFIXES)
@@ -28,11 +29,14 @@ def _safe(text):
     return text
 
 
-def csv_chunks(chunks: Iterable[list], format_time) -> Iterator[bytes]:
+def csv_chunks(chunks: Iterable[list], format_time, columns=None) -> Iterator[bytes]:
     """The CSV file as byte chunks: BOM + header, then one chunk per list of rows (tuples in
-    EXPORT_COLUMNS order). Status is one of three words and needs no neutralising."""
+    EXPORT_COLUMNS order). Status is one of three words and needs no neutralising.
+    ``columns``: only these (app.exports.columns), default all."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator='\r\n')
+    if columns is not None:
+        writer = PickingCsvWriter(writer, picker(columns))
     buffer.write(BOM)
     writer.writerow(EXPORT_COLUMNS)
     yield buffer.getvalue().encode('utf-8')

@@ -16,6 +16,7 @@ from openpyxl.styles import Font
 
 from ..csv_safety import protect_apostrophe
 from . import EXPORT_COLUMNS, TIME_INDEX
+from .columns import PickingSheet, picker
 
 
 def xlsx_text(value: str) -> str:
@@ -25,10 +26,13 @@ def xlsx_text(value: str) -> str:
     return protect_apostrophe(value)
 
 
-def write_xlsx(rows: Iterable, format_time, sheet_title: str = 'responses'):
-    """Write the rows to a temporary xlsx file and return it, positioned at its start."""
+def write_xlsx(rows: Iterable, format_time, sheet_title: str = 'responses', columns=None):
+    """Write the rows to a temporary xlsx file and return it, positioned at its start.
+    ``columns``: only these (app.exports.columns), default all."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(sheet_title)
+    if columns is not None:
+        sheet = PickingSheet(sheet, picker(columns))
     bold = Font(bold=True)
     header = []
     for name in EXPORT_COLUMNS:

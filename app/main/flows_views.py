@@ -9,6 +9,7 @@ from ..browse.daily import CHART_DAYS, daily_series
 from ..browse.filters import FLOW_CODE_PATTERN, ResponseFilter, parse_flow_filter
 from ..models import FLOW_TYPES
 from ..params import BadValue, parse_page
+from ..saved_views.opening import page_redirect
 from . import bp
 from .helpers import load_data_url, today_utc
 
@@ -17,6 +18,9 @@ LATEST_RESPONSES = 20
 
 @bp.route('/flows')
 def flows():
+    view_redirect = page_redirect('flows')
+    if view_redirect is not None:
+        return view_redirect
     parsed = parse_flow_filter(request.args)
     try:
         page = parse_page(request.args)

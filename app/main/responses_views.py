@@ -5,14 +5,16 @@ from __future__ import annotations
 import itertools
 
 from flask import (Response as HttpResponse, abort, current_app, flash, redirect, render_template,
-                   send_file, stream_with_context)
+                   request, send_file, stream_with_context)
 
 from ..browse import responses as queries
 from ..browse.filters import PAGE_SIZES, RANGE_LABELS, SORTS
-from ..exports import export_filename, select_columns, time_formatter
+from ..exports import EXPORT_COLUMNS, export_filename, select_columns, time_formatter
+from ..exports.columns import parse_columns
 from ..exports.csv_export import csv_chunks
 from ..exports.xlsx_export import write_xlsx
 from ..models import STATUSES
+from ..saved_views.opening import page_redirect
 from . import bp
 from .helpers import load_data_url, now_utc, read_response_filter, url_with_args
 
@@ -21,11 +23,14 @@ EXPORT_CHUNK_ROWS = 10_000
 
 def _form_context(parsed):
     return dict(flt=parsed.filter, errors=parsed.errors, statuses=STATUSES, sorts=SORTS,
-                range_labels=RANGE_LABELS, page_sizes=PAGE_SIZES)
+                range_labels=RANGE_LABELS, page_sizes=PAGE_SIZES, export_columns=EXPORT_COLUMNS)
 
 
 @bp.route('/responses')
 def responses():
+    view_redirect = page_redirect('responses')
+    if view_redirect is not None:
+        return view_redirect
     parsed, cursor = read_response_filter()
     context = _form_context(parsed)
     if not parsed.ok:
@@ -54,6 +59,9 @@ def response_detail(response_id: int):
 def _export_filter():
     """The filter to export, or a redirect to the list showing what is wrong."""
     parsed, _cursor = read_response_filter()
+    column_error = parse_columns(request.args)[1]
+    if column_error:
+        parsed.errors['columns'] = column_error
     if not parsed.ok:
         for message in parsed.errors.values():
             flash(message, 'error')
@@ -72,7 +80,8 @@ def export_csv():
     # page rather than a download cut off after its header line.
     first = next(chunks, None)
     chunks = itertools.chain(() if first is None else (first,), chunks)
-    chunks = csv_chunks(chunks, time_formatter(current_app.config['DISPLAY_TIMEZONE'] or 'UTC'))
+    chunks = csv_chunks(chunks, time_formatter(current_app.config['DISPLAY_TIMEZONE'] or 'UTC'),
+                        columns=parse_columns(request.args)[0])
     response = HttpResponse(stream_with_context(chunks), mimetype='text/csv')
     response.headers['Content-Type'] = 'text/csv; charset=utf-8'
     response.headers['Content-Disposition'] = \
@@ -94,7 +103,8 @@ def export_xlsx():
         return redirect(url_with_args('main.responses', flt.query_args()))
     chunks = queries.iter_chunks(flt, columns=select_columns(queries.dialect_name()),
                                  chunk=EXPORT_CHUNK_ROWS)
-    output = write_xlsx((row for chunk in chunks for row in chunk), time_formatter(current_app.config['DISPLAY_TIMEZONE'] or 'UTC'))
+    output = write_xlsx((row for chunk in chunks for row in chunk), time_formatter(current_app.config['DISPLAY_TIMEZONE'] or 'UTC'),
+                        columns=parse_columns(request.args)[0])
     return send_file(output, as_attachment=True, download_name=export_filename('xlsx', now_utc()),
                      mimetype='application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
                      max_age=0)

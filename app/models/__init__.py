@@ -4,7 +4,8 @@ from .app_models import AuditEvent, User, ROLE_ADMIN, ROLE_VIEWER, ROLES
 from .ops_models import (FLOW_TYPES, STATUSES, ErrorReason, Flow, LoadBatch, LoadError, Response,
                          ResponseDaily)
 from .load_models import FlowVersion, ResponseVersion
+from .view_models import VIEW_PAGES, SavedView
 
 __all__ = ['AuditEvent', 'User', 'ROLE_ADMIN', 'ROLE_VIEWER', 'ROLES',
            'FLOW_TYPES', 'STATUSES', 'ErrorReason', 'Flow', 'LoadBatch', 'LoadError', 'Response',
-           'ResponseDaily', 'FlowVersion', 'ResponseVersion']
+           'ResponseDaily', 'FlowVersion', 'ResponseVersion', 'SavedView', 'VIEW_PAGES']

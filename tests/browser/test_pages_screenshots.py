@@ -1,12 +1,15 @@
 """Every page at desktop (1366×900) and phone (390×844) widths: it renders (right heading and
 HTTP status), nothing overflows sideways on the phone, no console errors, no request leaves
-the app — and a full-page screenshot of each lands in SCREENSHOT_DIR (README "Browser tests")."""
+the app, axe-core finds no serious or critical accessibility violation (report in
+artifacts/accessibility/) — and a full-page screenshot of each lands in SCREENSHOT_DIR (README
+"Browser tests")."""
 from __future__ import annotations
 
 from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Response
+from tests.browser.accessibility import axe_source, blocking, run_axe, write_report
 from tests.browser.base import (ADMIN, DESKTOP, NARROW, SCREENSHOT_DIR, VIEWER, BrowserTestCase,
                                 By, Select)
 from tests.browser.upload_files import responses_file
@@ -16,8 +19,23 @@ WIDTHS = {'desktop': DESKTOP, 'narrow': NARROW}
 
 class PageScreenshotsTest(BrowserTestCase):
 
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.axe = axe_source()
+        cls.axe_runs = []
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.axe_runs:
+            write_report(cls.axe_runs)
+        super().tearDownClass()
+
     def setUp(self):
         super().setUp()
+        self.assertIsNotNone(self.axe, 'axe.min.js not found: install axe-selenium-python '
+                                       '(requirements.txt)')
+        self.checked = []
         self.sign_in(ADMIN)
         with db.engines['ops'].connect() as connection:
             self.flow_code, = connection.execute(
@@ -67,10 +85,23 @@ class PageScreenshotsTest(BrowserTestCase):
                 'return document.documentElement.scrollWidth - document.documentElement.clientWidth;')
             if overflow > 0:
                 self.overflowing.append(f'{name} ({width_name}): {overflow}px wider than the screen')
-            path = self.screenshot(f'{name}-{width_name}')
-            self.assertGreater(path.stat().st_size, 5_000, f'{path} is suspiciously small')
-            self.shots.append(path.name)
+            self.shoot_and_check(name, width_name)
         self.stop_emulating_screen()
+
+    def shoot_and_check(self, name: str, width_name: str) -> None:
+        """Screenshot the page as it is on screen and run axe on it."""
+        path = self.screenshot(f'{name}-{width_name}')
+        self.assertGreater(path.stat().st_size, 5_000, f'{path} is suspiciously small')
+        self.shots.append(path.name)
+        run = run_axe(self.driver, self.axe, name, width_name)
+        self.checked.append(run)
+        self.axe_runs.append(run)
+
+    def assertAccessible(self) -> None:
+        """No serious or critical axe violation on any page this test checked."""
+        self.assertTrue(self.checked, 'axe checked no page')
+        self.assertEqual(blocking(self.checked), [], 'serious or critical accessibility '
+                         'violations (see artifacts/accessibility/axe-report.md)')
 
     def test_every_page_at_desktop_and_narrow_widths(self):
         pages = [
@@ -124,6 +155,51 @@ class PageScreenshotsTest(BrowserTestCase):
         self.assertEqual(self.overflowing, [], 'pages that scroll sideways')
         self.assertOnlyAppRequests()
         self.assertNoConsoleErrors()
+        self.assertAccessible()
+
+    def test_filter_states_saved_views_and_column_chooser(self):
+        """The states the page list above does not reach: form errors, an empty result, the
+        saved-views page; and the Views menu and the column chooser opened, at both widths."""
+        self.open('/responses?q=ab&status=NOPE')
+        self.capture('responses-form-errors', 'Responses', status=400)
+        self.assertIn('Search text needs at least 3 characters', self.find('#filter-errors').text)
+        self.open('/responses?q=no-such-reason-anywhere')
+        self.capture('responses-empty', 'Responses')
+        self.assertIn('No responses match', self.find('.empty-state').text)
+
+        self.open(f'/responses?flow={self.flow_code}&status=ERROR')
+        self.click(self.find('#save-view summary'))
+        self.find('#sv-name').send_keys('Errors of the top flow')
+        self.click(self.find('#sv-shared'))
+        self.follow(self.find('#save-view button[type="submit"]'))
+        self.assertIn('Saved the view', self.find('main .alert-success').text)
+        self.open('/views')
+        self.capture('saved-views', 'Saved views')
+
+        self.open(f'/responses?flow={self.flow_code}')
+        for width_name, size in WIDTHS.items():
+            self.emulate_screen(size)
+            self.settle()
+            toggler = self.find('.navbar-toggler')
+            if toggler.is_displayed():
+                self.click(toggler)
+                self.wait().until(lambda d: self.find('#views-menu').is_displayed())
+            self.click(self.find('#views-menu .dropdown-toggle'))
+            item = self.wait().until(lambda d: next(
+                (a for a in self.find_all('#views-menu .dropdown-item')
+                 if a.is_displayed() and 'Errors of the top flow' in a.text), False))
+            self.shoot_and_check('views-menu', width_name)
+            self.open(f'/responses?flow={self.flow_code}')
+        self.stop_emulating_screen()
+
+        self.open(f'/responses?flow={self.flow_code}&status=ERROR')
+        self.click(self.find('#export-columns summary'))
+        self.wait().until(lambda d: self.find('#col-error_reason').is_displayed())
+        self.capture('column-chooser', 'Responses')
+        self.assertEqual(len(self.shots), 2 * 5)
+        self.assertOnlyAppRequests()
+        self.assertNoConsoleErrors()
+        self.assertAccessible()
 
     def test_the_checks_catch_outside_requests_and_policy_violations(self):
         """The two checks above can fail: a page that reaches outside is refused by the

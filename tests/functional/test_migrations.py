@@ -18,7 +18,7 @@ BATCH_IDS_REVISION = '0006_batch_ids'
 
 OPS_TABLES = {'flows', 'responses', 'load_batches', 'load_errors', 'response_daily',
               'error_reasons'}
-APP_TABLES = {'users', 'audit_events'}
+APP_TABLES = {'users', 'audit_events', 'saved_views'}
 
 
 @on_every_backend
@@ -163,6 +163,23 @@ class SqlServerScriptTests(unittest.TestCase):
                           '[opsdata].[load_batches]));', self.script)
         self.assertNotIn('_keep_load_errors', self.script)   # the rebuild is for SQLite only
         self.assertNotIn('_alembic_tmp', self.script)
+
+    def test_saved_views_table_in_the_app_schema(self):
+        start = self.script.index('CREATE TABLE [flowdesk].[saved_views]')
+        ddl = self.script[start:self.script.index('GO', start)]
+        self.assertIn('name NVARCHAR(100) NOT NULL', ddl)
+        self.assertIn('query NVARCHAR(2000) NOT NULL', ddl)
+        self.assertIn('owner_login NVARCHAR(256) NOT NULL', ddl)
+        self.assertIn('created_at DATETIME2(6) NOT NULL', ddl)
+        self.assertIn('shared BIT NOT NULL', ddl)
+        self.assertIn('CONSTRAINT uq_saved_views_owner_page_name UNIQUE (owner_login, page, name)',
+                      ddl)
+        # The surrogate key is the only IDENTITY; no business column counts by itself.
+        self.assertEqual(ddl.count('IDENTITY'), 1)
+        self.assertIn('id INTEGER NOT NULL IDENTITY', ddl)
+        self.assertNotIn('[opsdata].[saved_views]', self.script)
+        self.assertIn('CREATE INDEX ix_saved_views_team ON [flowdesk].[saved_views] (team)',
+                      self.script)
 
 
 if __name__ == '__main__':
