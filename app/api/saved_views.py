@@ -40,7 +40,7 @@ def views():
     return jsonify({'items': [view_item(v) for v in visible_views(g.user.login, page)]})
 
 
-@bp.route('/views/<int:view_id>')
+@bp.route('/views/<int32:view_id>')
 def view(view_id: int):
     try:
         found = get_visible(view_id, g.user.login)

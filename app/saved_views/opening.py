@@ -6,6 +6,7 @@ from flask import abort, flash, g, redirect, request
 from werkzeug.datastructures import MultiDict
 
 from ..main.helpers import url_with_args
+from ..params import INT32_MAX, BadValue, whole_number
 from .querystring import PAGE_ENDPOINTS, OpenedQuery, open_query
 from .store import ViewRefused, get_visible, personal_default
 
@@ -19,11 +20,9 @@ def opened(view) -> OpenedQuery:
 
 def _view_from_args(raw: str):
     try:
-        view_id = int(raw)
-    except ValueError:
-        view_id = -1
-    if view_id < 1:
-        raise ViewRefused(f'"{raw}" is not a saved view number.', 400)
+        view_id = whole_number(raw, 1, INT32_MAX, 'A saved view number')
+    except BadValue:
+        raise ViewRefused(f'"{raw}" is not a saved view number.', 400) from None
     return get_visible(view_id, g.user.login)
 
 
