@@ -4,7 +4,10 @@ from .app_models import AuditEvent, User, ROLE_ADMIN, ROLE_VIEWER, ROLES
 from .ops_models import (FLOW_TYPES, STATUSES, ErrorReason, Flow, LoadBatch, LoadError, Response,
                          ResponseDaily)
 from .load_models import FlowVersion, ResponseVersion
+from .job_models import JobRun, SchedulerTick
+from .inbox_models import Inbox, InboxSighting
 
 __all__ = ['AuditEvent', 'User', 'ROLE_ADMIN', 'ROLE_VIEWER', 'ROLES',
            'FLOW_TYPES', 'STATUSES', 'ErrorReason', 'Flow', 'LoadBatch', 'LoadError', 'Response',
-           'ResponseDaily', 'FlowVersion', 'ResponseVersion']
+           'ResponseDaily', 'FlowVersion', 'ResponseVersion',
+           'JobRun', 'SchedulerTick', 'Inbox', 'InboxSighting']
