@@ -55,27 +55,41 @@ def last_tick() -> tuple[datetime | None, str | None]:
     return (row.ticked_at, row.host) if row else (None, None)
 
 
-def scheduler_health(now: datetime) -> dict:
-    """``{last_tick_age_seconds, failing, stale, message}``. ``stale`` when no server has
-    ticked for three intervals, or never has while inboxes wait for it."""
+def staleness(now: datetime) -> tuple[int | None, bool, str | None]:
+    """``(last_tick_age_seconds, stale, message)``: stale when no server has ticked for three
+    intervals, or never has while active inboxes wait for it."""
     interval = current_app.config['JOBS_TICK_INTERVAL_SECONDS']
     ticked_at, host = last_tick()
-    failing = [status.job.name for status in job_statuses() if status.failing]
     if ticked_at is None:
-        age = None
-        expected = bool(db.session.scalar(select(func.count()).select_from(Inbox)
-                                          .where(Inbox.active == true())))
-        stale = expected
+        stale = bool(db.session.scalar(select(func.count()).select_from(Inbox)
+                                       .where(Inbox.active == true())))
         message = ('Scheduled jobs have never run: inbox files are not being loaded. Register '
                    'the Flowdesk jobs task (docs/deploy-iis.md).') if stale else None
-    else:
-        age = max(int((now - ticked_at).total_seconds()), 0)
-        stale = age > MISSED_TICKS * interval
-        message = (f'Scheduled jobs have not run for {describe_age(age)} (last tick on {host}): '
-                   'inbox files are not being loaded and housekeeping has stopped. Check the '
-                   'Flowdesk jobs task in Task Scheduler.') if stale else None
+        return None, stale, message
+    age = max(int((now - ticked_at).total_seconds()), 0)
+    stale = age > MISSED_TICKS * interval
+    message = (f'Scheduled jobs have not run for {describe_age(age)} (last tick on {host}): '
+               'inbox files are not being loaded and housekeeping has stopped. Check the '
+               'Flowdesk jobs task in Task Scheduler.') if stale else None
+    return age, stale, message
+
+
+def scheduler_health(now: datetime) -> dict:
+    """The ``jobs`` block of /healthz: ``{last_tick_age_seconds, failing, stale, message}``
+    (``failing``: jobs whose latest run failed)."""
+    age, stale, message = staleness(now)
+    failing = [status.job.name for status in job_statuses() if status.failing]
     return {'last_tick_age_seconds': age, 'failing': failing, 'stale': stale,
             'message': message}
+
+
+def health_block(now: datetime) -> dict:
+    """``scheduler_health`` for /healthz, which must answer even when the databases do not."""
+    try:
+        return scheduler_health(now)
+    except Exception as error:  # the databases' own entries say what is wrong
+        db.session.rollback()
+        return {'error': f'{type(error).__name__}: {str(error).splitlines()[0][:200]}'}
 
 
 def describe_age(seconds: int) -> str:
