@@ -30,11 +30,12 @@ class Waiting:
 
 
 def waiting_files(folder: Path, pattern: str) -> list[Waiting]:
-    """Files of ``folder`` (not its subfolders) matching ``pattern``, oldest first."""
+    """Files of ``folder`` (not its subfolders) matching ``pattern``, oldest first. The pattern
+    ignores case, as Windows does (``*.csv`` takes ``ORDERS.CSV``), on every system."""
     found = []
     for path in Path(folder).iterdir():  # raises when the folder cannot be listed
         name = path.name
-        if not fnmatch.fnmatch(name, pattern) or name.startswith(IGNORED_PREFIXES) or name.lower().endswith(IGNORED_SUFFIXES):
+        if not fnmatch.fnmatchcase(name.lower(), pattern.lower()) or name.startswith(IGNORED_PREFIXES) or name.lower().endswith(IGNORED_SUFFIXES):
             continue
         try:
             if not path.is_file():
