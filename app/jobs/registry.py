@@ -23,7 +23,7 @@ class JobContext:
     logger: object = None
 
     @classmethod
-    def for_app(cls, now=None, monotonic=None) -> 'JobContext':
+    def for_app(cls, now=None, monotonic=None) -> JobContext:
         return cls(config=current_app.config, now=now or utcnow,
                    monotonic=monotonic or time.monotonic, logger=current_app.logger)
 

@@ -7,6 +7,7 @@ from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, Unicode
 from sqlalchemy.orm import Mapped, mapped_column
 
 from config import APP_SCHEMA_KEY
+
 from ..extensions import db
 from .app_models import utcnow
 from .types import UtcDateTime, table_args

@@ -7,6 +7,7 @@ from sqlalchemy import Index, Integer, Unicode
 from sqlalchemy.orm import Mapped, mapped_column
 
 from config import OPS_SCHEMA_KEY
+
 from ..extensions import db
 from .app_models import utcnow
 from .types import LongText, UtcDateTime, table_args
@@ -34,12 +35,6 @@ class JobRun(db.Model):
     outcome: Mapped[str] = mapped_column(Unicode(16), nullable=False, default=RUN_RUNNING)
     summary: Mapped[str | None] = mapped_column(Unicode(4000))
     error: Mapped[str | None] = mapped_column(LongText)
-
-    @property
-    def duration_seconds(self) -> float | None:
-        if self.finished_at is None:
-            return None
-        return (self.finished_at - self.started_at).total_seconds()
 
     def __repr__(self) -> str:
         return f'<JobRun {self.job} #{self.id} {self.outcome}>'

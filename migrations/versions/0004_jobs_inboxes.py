@@ -7,8 +7,8 @@ Revises: 0003_browse
 Create Date: 2026-11-30 04:30:00
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import mssql
 
 from app.migration_support import app_schema, ops_schema, table

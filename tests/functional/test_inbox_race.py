@@ -10,7 +10,12 @@ from app.extensions import db
 from app.loading.storage import file_sha256
 from app.models import LoadBatch, Response
 from tests.base import FlowdeskTestCase, on_every_backend
-from tests.functional.jobs_support import SubprocessMixin, add_flows, add_inbox, write_responses
+from tests.functional.jobs_support import (
+    SubprocessMixin,
+    add_flows,
+    add_inbox,
+    write_responses,
+)
 
 FILES = 20
 ROWS_PER_FILE = 250
@@ -36,14 +41,14 @@ class TwoSchedulersOneInboxTests(SubprocessMixin, FlowdeskTestCase):
                                             Response.batch_id).order_by(Response.response_id))
         count = 0
         for response_id, flow_code, _batch in rows:
-            digest.update(f'{response_id},{flow_code};'.encode('utf-8'))
+            digest.update(f'{response_id},{flow_code};'.encode())
             count += 1
         return count, digest.hexdigest()
 
     def expected_checksum(self) -> tuple[int, str]:
         digest = hashlib.sha256()
         for number in range(1, FILES * ROWS_PER_FILE + 1):
-            digest.update(f'{number},{"ORD-SAP" if number % 3 else "INV-DWH"};'.encode('utf-8'))
+            digest.update(f'{number},{"ORD-SAP" if number % 3 else "INV-DWH"};'.encode())
         return FILES * ROWS_PER_FILE, digest.hexdigest()
 
     def test_each_file_is_loaded_exactly_once(self):

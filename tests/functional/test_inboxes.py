@@ -19,8 +19,14 @@ from app.jobs.runner import run_job, run_tick
 from app.models import AuditEvent, InboxSighting, LoadBatch, Response
 from app.models.app_models import utcnow
 from tests.base import ASSETS, FlowdeskTestCase, on_every_backend
-from tests.functional.jobs_support import (RESPONSES_HEADER, add_flows, add_inbox,
-                                           response_lines, runs, write_responses)
+from tests.functional.jobs_support import (
+    RESPONSES_HEADER,
+    add_flows,
+    add_inbox,
+    response_lines,
+    runs,
+    write_responses,
+)
 
 
 class InboxTestCase(FlowdeskTestCase):
