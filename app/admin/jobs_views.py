@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import current_app, g, render_template, request
 
+from ..extensions import db
 from ..jobs.registry import all_jobs
 from ..jobs.status import job_statuses, recent_runs, scheduler_health, staleness
 from ..models.app_models import utcnow
@@ -33,6 +34,7 @@ def scheduler_banner():
     try:
         _age, stale, message = staleness(utcnow())
     except Exception:  # pages must render while a database is away; /healthz says why
+        db.session.rollback()
         current_app.logger.warning('Scheduler health could not be read', exc_info=True)
         return {}
     return {'scheduler_warning': message if stale else None}

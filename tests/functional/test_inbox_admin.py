@@ -13,6 +13,7 @@ from app.models.app_models import utcnow
 from tests.base import ADMIN, FlowdeskTestCase, on_every_backend
 from tests.csrf_helpers import form_page, token_from
 from tests.functional.jobs_support import add_inbox, write_responses
+from tests.integrity import OpsOutage
 
 
 def audit_events(action: str) -> list[AuditEvent]:
@@ -178,3 +179,34 @@ class SchedulerHealthTests(FlowdeskTestCase):
         self.assertIn('never', body)
         only_sweep = self.admin_client().get('/admin/jobs?job=sweep').get_data(True)
         self.assertNotIn('share gone</td>', only_sweep.split('Recent runs')[1])
+
+
+@on_every_backend
+class SchedulerHealthDuringOutageTests(FlowdeskTestCase):
+    """The banner's check must not break admin pages while the ops database is away."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.outage = OpsOutage(cls.backend)
+        cls.SETTINGS = dict(cls.outage.settings)
+        try:
+            super().setUpClass()
+        except BaseException:
+            cls.outage.cleanup()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.outage.up()
+        super().tearDownClass()
+        cls.outage.cleanup()
+
+    def test_app_database_pages_render_and_healthz_says_why(self):
+        add_inbox('orders', Path(self.databases.folder))
+        self.addCleanup(self.outage.up)
+        self.outage.down()
+        body = self.assertPageContains(self.admin_client().get('/admin/inboxes'), 'orders')
+        self.assertNotIn('scheduler-warning', body)
+        response = self.client_for(None).get('/healthz')
+        self.assertEqual(response.status_code, 503)
+        self.assertIn('error', response.get_json()['jobs'])
