@@ -20,14 +20,7 @@ from .. import audit
 from ..database import engine_for
 from ..extensions import db
 from ..jobs.registry import JobContext
-from ..loading import (
-    DuplicateFile,
-    LoadBusy,
-    LoadRefused,
-    LoadRequest,
-    Problem,
-    run_load,
-)
+from ..loading import DuplicateFile, LoadBusy, LoadRefused, LoadRequest, Problem, run_load
 from ..loading.report import write_report
 from ..loading.storage import file_sha256
 from ..models.inbox_models import Inbox, InboxSighting
