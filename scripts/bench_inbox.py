@@ -48,31 +48,46 @@ def define_inbox(environ: dict[str, str], folder: Path) -> None:
     subprocess.run([sys.executable, '-c', script], cwd=ROOT, env=environ, check=True)
 
 
+def time_load(bench, backend, pg_url, work: Path, paths: dict) -> float:
+    target = bench.fresh_target(backend, pg_url, work, 'by-load', paths['flows'])
+    environ = flask_environ(bench.child_environ(backend, target))
+    return timed_flask(['load', 'responses', str(paths['responses']), '--mode', 'append'],
+                       environ)
+
+
+def time_inbox(bench, backend, pg_url, work: Path, paths: dict) -> float:
+    target = bench.fresh_target(backend, pg_url, work, 'by-inbox', paths['flows'])
+    environ = flask_environ(bench.child_environ(backend, target))
+    folder = work / 'inbox folder'
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir()
+    shutil.copy(paths['responses'], folder / 'responses.csv')
+    define_inbox(environ, folder)
+    seconds = timed_flask(['jobs', 'run', 'inbox', '--force'], environ)
+    if not any((folder / 'processed').glob('*/responses.csv')):
+        raise SystemExit('the inbox did not load the file (it is not in processed/)')
+    return seconds
+
+
 def run(bench, backends: list[str], pg_url: str | None, work: Path, paths: dict,
-        rows: int) -> list[str]:
-    """``bench`` is the bench_load module (fresh databases, child settings)."""
+        rows: int, repeat: int = 1) -> list[str]:
+    """``bench`` is the bench_load module (fresh databases, child settings). With ``repeat``
+    the two commands alternate that many times and the best time of each counts (on a busy
+    machine the other processes' noise is larger than the difference measured)."""
     failures = []
     for backend in backends:
-        target = bench.fresh_target(backend, pg_url, work, 'by-load', paths['flows'])
-        environ = flask_environ(bench.child_environ(backend, target))
-        load_seconds = timed_flask(['load', 'responses', str(paths['responses']),
-                                    '--mode', 'append'], environ)
-        target = bench.fresh_target(backend, pg_url, work, 'by-inbox', paths['flows'])
-        environ = flask_environ(bench.child_environ(backend, target))
-        folder = work / 'inbox folder'
-        shutil.rmtree(folder, ignore_errors=True)
-        folder.mkdir()
-        shutil.copy(paths['responses'], folder / 'responses.csv')
-        define_inbox(environ, folder)
-        inbox_seconds = timed_flask(['jobs', 'run', 'inbox', '--force'], environ)
-        if not any((folder / 'processed').glob('*/responses.csv')):
-            raise SystemExit('the inbox did not load the file (it is not in processed/)')
+        loads, inboxes = [], []
+        for _round in range(repeat):
+            loads.append(time_load(bench, backend, pg_url, work, paths))
+            inboxes.append(time_inbox(bench, backend, pg_url, work, paths))
+        load_seconds, inbox_seconds = min(loads), min(inboxes)
         ratio = inbox_seconds / load_seconds
-        print(f'\n== {backend}: {rows:,} rows, whole command incl. start-up ==')
-        print(f'{"flask load":<28} {load_seconds:8.1f} s {rows / load_seconds:>12,.0f} rows/s')
+        print(f'\n== {backend}: {rows:,} rows, whole command incl. start-up, best of {repeat} ==')
+        print(f'{"flask load":<28} {load_seconds:8.1f} s {rows / load_seconds:>12,.0f} rows/s'
+              f'   (all: {", ".join(f"{s:.1f}" for s in loads)})')
         print(f'{"flask jobs run (inbox)":<28} {inbox_seconds:8.1f} s '
               f'{rows / inbox_seconds:>12,.0f} rows/s   {ratio:.2f}x the time of flask load '
-              f'(target <= {1 + TOLERANCE:.2f}x)')
+              f'(target <= {1 + TOLERANCE:.2f}x)   (all: {", ".join(f"{s:.1f}" for s in inboxes)})')
         if ratio > 1 + TOLERANCE:
             failures.append(f'{backend}: inbox {ratio:.2f}x flask load')
     return failures

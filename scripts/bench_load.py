@@ -198,6 +198,8 @@ def main() -> int:
     parser.add_argument('--inbox', action='store_true',
                         help='compare flask jobs run over an inbox with flask load instead '
                              '(scripts/bench_inbox.py)')
+    parser.add_argument('--repeat', type=int, default=1,
+                        help='with --inbox: alternate the two commands N times, best of each')
     args = parser.parse_args()
     if args.inbox:
         args.skip_pandas = True
@@ -218,7 +220,7 @@ def main() -> int:
     if args.inbox:
         import bench_inbox
         failures = bench_inbox.run(sys.modules[__name__], backends, args.pg, work, paths,
-                                   args.rows)
+                                   args.rows, args.repeat)
         backends = []
     for backend in backends:
         results = {}
