@@ -13,7 +13,7 @@ from app.models.app_models import utcnow
 from tests.base import ADMIN, FlowdeskTestCase, on_every_backend
 from tests.csrf_helpers import form_page, token_from
 from tests.functional.jobs_support import add_inbox, write_responses
-from tests.integrity import OpsOutage
+from tests.integrity import OpsOutageTestCase
 
 
 def audit_events(action: str) -> list[AuditEvent]:
@@ -182,28 +182,11 @@ class SchedulerHealthTests(FlowdeskTestCase):
 
 
 @on_every_backend
-class SchedulerHealthDuringOutageTests(FlowdeskTestCase):
+class SchedulerHealthDuringOutageTests(OpsOutageTestCase):
     """The banner's check must not break admin pages while the ops database is away."""
-
-    @classmethod
-    def setUpClass(cls):
-        cls.outage = OpsOutage(cls.backend)
-        cls.SETTINGS = dict(cls.outage.settings)
-        try:
-            super().setUpClass()
-        except BaseException:
-            cls.outage.cleanup()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.outage.up()
-        super().tearDownClass()
-        cls.outage.cleanup()
 
     def test_app_database_pages_render_and_healthz_says_why(self):
         add_inbox('orders', Path(self.databases.folder))
-        self.addCleanup(self.outage.up)
         self.outage.down()
         body = self.assertPageContains(self.admin_client().get('/admin/inboxes'), 'orders')
         self.assertNotIn('scheduler-warning', body)
