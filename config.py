@@ -231,6 +231,15 @@ class Config:
         #: How long one process reuses the dashboard's figures (a load shows at once anyway).
         self.DASHBOARD_CACHE_SECONDS = env_int(env, 'DASHBOARD_CACHE_SECONDS', 60)
 
+        # Scheduled jobs and inbox folders (README "Scheduled jobs and inboxes").
+        #: How often the scheduler is expected to tick; three missed ticks raise the alarm.
+        self.JOBS_TICK_INTERVAL_SECONDS = env_int(env, 'JOBS_TICK_INTERVAL_SECONDS', 60)
+        self.JOB_RUNS_KEEP_DAYS = env_int(env, 'JOB_RUNS_KEEP_DAYS', 30)
+        #: A file modified more recently than this is still being written.
+        self.INBOX_SETTLE_SECONDS = env_int(env, 'INBOX_SETTLE_SECONDS', 60)
+        #: No new inbox file is picked up once a tick has run this long.
+        self.INBOX_TICK_SECONDS = env_int(env, 'INBOX_TICK_SECONDS', 50)
+
         # Logging: production writes a rotating file because wfastcgi swallows stderr.
         self.LOG_LEVEL = env.get('LOG_LEVEL', 'INFO').upper()
         self.LOG_FILE = env.get('LOG_FILE') or ''

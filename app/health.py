@@ -4,6 +4,8 @@ from flask import Blueprint, current_app, jsonify
 
 from . import __version__
 from .database import BINDS, ping
+from .jobs.status import health_block
+from .models.app_models import utcnow
 
 bp = Blueprint('health', __name__)
 
@@ -20,6 +22,8 @@ def healthz():
         'version': __version__,
         'environment': current_app.config['NAME'],
         'databases': binds,
+        # The scheduler: seconds since the last tick, failing jobs, stopped or not.
+        'jobs': health_block(utcnow()) if healthy else {'error': 'the databases do not answer'},
     }
     response = jsonify(body)
     response.headers['Cache-Control'] = 'no-store'

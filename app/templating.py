@@ -74,6 +74,8 @@ ADMIN_NAV = [
     ('admin.batches', 'Load history'),
     ('admin.users', 'Users'),
     ('admin.audit_log', 'Audit log'),
+    ('admin.inboxes', 'Inboxes'),
+    ('admin.jobs', 'Scheduled jobs'),
 ]
 
 

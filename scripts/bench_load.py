@@ -18,8 +18,11 @@ the flows loaded first):
 Each measurement runs in its own subprocess, which reports its peak RSS (POSIX only: this
 script uses ``resource``; the app itself does not).
 
-Targets (docs/architecture.md §10): product ≥ 0.5× the engine's bulk tool (stretch 0.8×),
-≥ 2.5× pandas, peak RSS ≤ 150 MB whatever N is.
+With ``--inbox``: ``flask jobs run`` over an inbox holding the file against ``flask load`` of
+it (scripts/bench_inbox.py; target: within 10 %).
+
+Targets (docs/architecture.md §10): product ≥ 0.5× the engine's bulk tool (stretch 0.8×), ≥ 2.5× pandas,
+peak RSS ≤ 150 MB whatever N is.
 """
 from __future__ import annotations
 
@@ -192,7 +195,14 @@ def main() -> int:
     parser.add_argument('--skip-pandas', action='store_true')
     parser.add_argument('--skip-sqlite', action='store_true')
     parser.add_argument('--workdir', type=Path, help='where to write data (default: a temp dir)')
+    parser.add_argument('--inbox', action='store_true',
+                        help='compare flask jobs run over an inbox with flask load instead '
+                             '(scripts/bench_inbox.py)')
+    parser.add_argument('--repeat', type=int, default=1,
+                        help='with --inbox: alternate the two commands N times, best of each')
     args = parser.parse_args()
+    if args.inbox:
+        args.skip_pandas = True
     if not args.skip_pandas:
         try:
             import pandas  # noqa: F401
@@ -207,6 +217,11 @@ def main() -> int:
     print(f'responses.csv: {size_mb:,.1f} MB', flush=True)
     backends = ([] if args.skip_sqlite else ['sqlite']) + (['postgresql'] if args.pg else [])
     failures = []
+    if args.inbox:
+        import bench_inbox
+        failures = bench_inbox.run(sys.modules[__name__], backends, args.pg, work, paths,
+                                   args.rows, args.repeat)
+        backends = []
     for backend in backends:
         results = {}
         target = fresh_target(backend, args.pg, work, 'product', paths['flows'])

@@ -15,7 +15,7 @@ from sqlalchemy.engine import make_url
 
 from app.extensions import db
 from config import sqlite_url
-from tests.base import PG_SKIP_REASON, postgres_urls, reset_postgres_schema
+from tests.base import PG_SKIP_REASON, FlowdeskTestCase, postgres_urls, reset_postgres_schema
 
 
 def table_checksums() -> dict[str, tuple[int, str]]:
@@ -124,3 +124,28 @@ class OpsOutage:
             shutil.rmtree(self.root, ignore_errors=True)
         else:
             self.admin.dispose()
+
+
+class OpsOutageTestCase(FlowdeskTestCase):
+    """A test class whose app's ops bind is an ``OpsOutage`` (``cls.outage``): tests call
+    ``self.outage.down()``; it is back up after each test."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.outage = OpsOutage(cls.backend)
+        cls.SETTINGS = {**cls.SETTINGS, **cls.outage.settings}
+        try:
+            super().setUpClass()
+        except BaseException:
+            cls.outage.cleanup()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.outage.up()
+        super().tearDownClass()
+        cls.outage.cleanup()
+
+    def setUp(self):
+        super().setUp()
+        self.addCleanup(self.outage.up)

@@ -1,5 +1,6 @@
 """Admin pages: data loads and their history (loads), users and roles (users), the audit log
-(audit_views). Every view here is for admins only."""
+(audit_views), inbox folders (inbox_views) and scheduled jobs (jobs_views). Every view here
+is for admins only."""
 from flask import Blueprint
 
 from ..identity import admin_required
@@ -14,4 +15,4 @@ def require_admin():
     return None
 
 
-from . import audit_views, loads, users  # noqa: E402,F401  (registers the routes)
+from . import audit_views, inbox_views, jobs_views, loads, users  # noqa: E402,F401  (registers the routes)

@@ -12,3 +12,5 @@ def register_commands(app) -> None:
     from .load_command import load_command, undo_load_command
     app.cli.add_command(load_command)
     app.cli.add_command(undo_load_command)
+    from ..jobs.cli import jobs_group
+    app.cli.add_command(jobs_group)

@@ -5,7 +5,10 @@ from .ops_models import (FLOW_TYPES, STATUSES, ErrorReason, Flow, LoadBatch, Loa
                          ResponseDaily)
 from .load_models import FlowVersion, ResponseVersion
 from .view_models import VIEW_PAGES, SavedView
+from .job_models import JobRun, SchedulerTick
+from .inbox_models import Inbox, InboxSighting
 
 __all__ = ['AuditEvent', 'User', 'ROLE_ADMIN', 'ROLE_VIEWER', 'ROLES',
            'FLOW_TYPES', 'STATUSES', 'ErrorReason', 'Flow', 'LoadBatch', 'LoadError', 'Response',
-           'ResponseDaily', 'FlowVersion', 'ResponseVersion', 'SavedView', 'VIEW_PAGES']
+           'ResponseDaily', 'FlowVersion', 'ResponseVersion', 'SavedView', 'VIEW_PAGES',
+           'JobRun', 'SchedulerTick', 'Inbox', 'InboxSighting']

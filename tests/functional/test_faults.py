@@ -32,7 +32,7 @@ from app.loading import LoadRequest, run_load
 from app.loading.writers import BulkWriter
 from app.models import Flow, LoadBatch, Response
 from tests.base import ADMIN, FlowdeskTestCase, on_every_backend
-from tests.integrity import OpsOutage, admin_engine, data_checksums
+from tests.integrity import OpsOutageTestCase, admin_engine, data_checksums
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -47,31 +47,18 @@ def add_sample_rows() -> None:
 
 
 @on_every_backend
-class OpsDatabaseOutageTests(FlowdeskTestCase):
+class OpsDatabaseOutageTests(OpsOutageTestCase):
     @classmethod
     def setUpClass(cls):
-        cls.outage = OpsOutage(cls.backend)
-        cls.SETTINGS = dict(cls.outage.settings)
-        try:
-            super().setUpClass()
-        except BaseException:
-            cls.outage.cleanup()
-            raise
+        super().setUpClass()
 
         @cls.app.route('/_test/ops-count')
         def ops_count():
             return str(db.session.scalar(db.select(db.func.count()).select_from(Response)))
 
-    @classmethod
-    def tearDownClass(cls):
-        cls.outage.up()
-        super().tearDownClass()
-        cls.outage.cleanup()
-
     def setUp(self):
         super().setUp()
         add_sample_rows()
-        self.addCleanup(self.outage.up)
 
     def ops_pages(self) -> list[str]:
         """Every employee page and API read without URL arguments (they all read the ops

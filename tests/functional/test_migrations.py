@@ -17,8 +17,8 @@ from tests.unit.test_config import GOOD_UAT
 BATCH_IDS_REVISION = '0006_batch_ids'
 
 OPS_TABLES = {'flows', 'responses', 'load_batches', 'load_errors', 'response_daily',
-              'error_reasons'}
-APP_TABLES = {'users', 'audit_events', 'saved_views'}
+              'error_reasons', 'job_runs', 'scheduler_ticks'}
+APP_TABLES = {'users', 'audit_events', 'saved_views', 'inboxes', 'inbox_sightings'}
 
 
 @on_every_backend
@@ -180,6 +180,19 @@ class SqlServerScriptTests(unittest.TestCase):
         self.assertNotIn('[opsdata].[saved_views]', self.script)
         self.assertIn('CREATE INDEX ix_saved_views_team ON [flowdesk].[saved_views] (team)',
                       self.script)
+    def test_jobs_and_inbox_tables_in_their_schemas_with_sql_server_types(self):
+        self.assertIn('CREATE TABLE [opsdata].[job_runs]', self.script)
+        self.assertIn('CREATE TABLE [opsdata].[scheduler_ticks]', self.script)
+        self.assertIn('CREATE TABLE [flowdesk].[inboxes]', self.script)
+        self.assertIn('CREATE TABLE [flowdesk].[inbox_sightings]', self.script)
+        self.assertIn('REFERENCES [flowdesk].[inboxes] (id) ON DELETE CASCADE', self.script)
+        self.assertIn('started_at DATETIME2(6) NOT NULL', self.script)
+        self.assertIn('folder NVARCHAR(1000) NOT NULL', self.script)
+        self.assertIn('error NVARCHAR(max) NULL', self.script)
+        self.assertIn('host NVARCHAR(128) NOT NULL', self.script)
+        # Surrogate ids count up; the business keys (host, inbox + file name) never do.
+        self.assertIn('id INTEGER NOT NULL IDENTITY', self.script)
+        self.assertNotRegex(self.script, r'(host|inbox_id|file_name) [^,]*IDENTITY')
 
 
 if __name__ == '__main__':
