@@ -4,17 +4,27 @@ from __future__ import annotations
 
 import itertools
 
-from flask import (Response as HttpResponse, abort, current_app, flash, redirect, render_template,
-                   send_file, stream_with_context)
+from flask import Response as HttpResponse
+from flask import (
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    send_file,
+    stream_with_context,
+)
 
 from ..browse import responses as queries
 from ..browse.filters import PAGE_SIZES, RANGE_LABELS, SORTS
+from ..clock import utc_now
 from ..exports import export_filename, select_columns, time_formatter
 from ..exports.csv_export import csv_chunks
 from ..exports.xlsx_export import write_xlsx
 from ..models import STATUSES
+from ..request_args import read_response_filter
 from . import bp
-from .helpers import load_data_url, now_utc, read_response_filter, url_with_args
+from .helpers import load_data_url, url_with_args
 
 EXPORT_CHUNK_ROWS = 10_000
 
@@ -76,7 +86,7 @@ def export_csv():
     response = HttpResponse(stream_with_context(chunks), mimetype='text/csv')
     response.headers['Content-Type'] = 'text/csv; charset=utf-8'
     response.headers['Content-Disposition'] = \
-        f'attachment; filename="{export_filename("csv", now_utc())}"'
+        f'attachment; filename="{export_filename("csv", utc_now())}"'
     response.headers['Cache-Control'] = 'no-store'
     return response
 
@@ -94,7 +104,8 @@ def export_xlsx():
         return redirect(url_with_args('main.responses', flt.query_args()))
     chunks = queries.iter_chunks(flt, columns=select_columns(queries.dialect_name()),
                                  chunk=EXPORT_CHUNK_ROWS)
-    output = write_xlsx((row for chunk in chunks for row in chunk), time_formatter(current_app.config['DISPLAY_TIMEZONE'] or 'UTC'))
-    return send_file(output, as_attachment=True, download_name=export_filename('xlsx', now_utc()),
+    output = write_xlsx((row for chunk in chunks for row in chunk),
+                        time_formatter(current_app.config['DISPLAY_TIMEZONE'] or 'UTC'))
+    return send_file(output, as_attachment=True, download_name=export_filename('xlsx', utc_now()),
                      mimetype='application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
                      max_age=0)

@@ -7,8 +7,8 @@ from parameterized import parameterized
 from sqlalchemy import func, or_, select
 
 from app.api.openapi import OPERATIONS
+from app.clock import utc_today
 from app.extensions import db
-from app.main.helpers import today_utc
 from app.models import Flow, Response, ResponseDaily
 from tests.base import on_every_backend
 from tests.functional.browse_data import SeededTestCase
@@ -123,7 +123,7 @@ class ApiTests(SeededTestCase):
         self.assertIn('type', self.get_json('/api/v1/flows?type=FTP', status=400)['error']['fields'])
 
     def test_daily_stats_match_the_summary(self):
-        today = today_utc()
+        today = utc_today()
         data = self.get_json(f'/api/v1/stats/daily?from={today - timedelta(days=6)}&to={today}'
                              '&status=ERROR')
         total = db.session.scalar(select(func.sum(ResponseDaily.responses)).where(

@@ -17,9 +17,9 @@ from openpyxl import load_workbook
 from parameterized import parameterized
 from sqlalchemy import func, select
 
+from app.clock import utc_now
 from app.extensions import db
 from app.models import LoadBatch, LoadError, Response
-from app.models.app_models import utcnow
 from tests.base import ADMIN, on_every_backend
 from tests.functional.test_loads import LOADS, LoadTestCase
 
@@ -208,7 +208,7 @@ class SeedDemoEndsNowTest(TimesTestCase):
         self.app.config.pop('CLOCK')
         result = self.seed()
         self.assertEqual(result.exit_code, 0, result.output)
-        self.assertLessEqual(self.newest(), utcnow())
+        self.assertLessEqual(self.newest(), utc_now())
 
     def test_an_until_in_the_future_is_refused(self):
         result = self.seed('--until', '2026-11-30 05:00:00')

@@ -7,8 +7,12 @@ from zoneinfo import ZoneInfo
 from parameterized import parameterized
 from werkzeug.datastructures import MultiDict
 
-from app.browse.filters import (RANGE_PRESETS, ResponseFilter, parse_flow_filter,
-                                parse_response_filter)
+from app.browse.filters import (
+    RANGE_PRESETS,
+    ResponseFilter,
+    parse_flow_filter,
+    parse_response_filter,
+)
 
 NOW = datetime(2026, 3, 10, 12, 0, 0)
 BERLIN = ZoneInfo('Europe/Berlin')
