@@ -53,8 +53,8 @@ class FlowListTests(SeededTestCase):
         self.assertIn(f'{last:%Y-%m-%d %H:%M}', row)
 
     def test_unknown_type_is_a_message(self):
-        self.assertPageContains(self.client.get('/flows?type=FTP'), 'Unknown flow type &#34;FTP&#34;',
-                                status=400)
+        self.assertPageContains(self.client.get('/flows?type=FTP'),
+                                'Unknown flow type &#34;FTP&#34;', status=400)
 
     def test_no_match_says_what_to_do(self):
         self.assertPageContains(self.client.get('/flows?q=zzzzzz'), 'No flows match these filters',
