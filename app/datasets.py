@@ -312,7 +312,8 @@ FLOWS = DatasetSpec(
         ColumnSpec('owner_team', text(100), help='optional, ≤ 100 characters'),
         ColumnSpec('owner_email', email(254), help='optional e-mail address'),
         ColumnSpec('schedule', text(100), help='optional free text or a cron line'),
-        ColumnSpec('active', boolean(True), help='true/false, yes/no, y/n, 1/0; default true'),
+        ColumnSpec('active', boolean(True),
+                   help='true/false, yes/no, y/n, on/off, 1/0; default true'),
         ColumnSpec('description', text(4000), help='optional, ≤ 4,000 characters'),
     ),
 )
