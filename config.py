@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 from datetime import date
 from pathlib import Path
-from urllib.parse import quote_plus
 
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.sql.elements import quoted_name
@@ -34,8 +33,9 @@ DEFAULT_ODBC_DRIVER = 'ODBC Driver 18 for SQL Server'
 APP_SCHEMA_KEY = 'app'
 OPS_SCHEMA_KEY = 'ops'
 
-TRUE_WORDS = {'1', 'true', 'yes', 'on', 'y'}
-FALSE_WORDS = {'0', 'false', 'no', 'off', 'n', ''}
+#: The words that mean yes and no, in settings and in data files (compared in lower case).
+TRUE_WORDS = frozenset({'1', 'true', 'yes', 'on', 'y'})
+FALSE_WORDS = frozenset({'0', 'false', 'no', 'off', 'n'})
 
 
 def env_flag(environ, name: str, default: bool = False) -> bool:
@@ -46,7 +46,7 @@ def env_flag(environ, name: str, default: bool = False) -> bool:
     word = raw.strip().lower()
     if word in TRUE_WORDS:
         return True
-    if word in FALSE_WORDS:
+    if word in FALSE_WORDS or not word:
         return False
     raise ValueError(f'{name}={raw!r} is not a yes/no value (use 1/0, true/false, yes/no, on/off)')
 
@@ -72,7 +72,8 @@ def env_date(environ, name: str, default: date) -> date:
 
 
 def odbc_value(value: str) -> str:
-    """Quote a value for an ODBC connection string when it holds characters ODBC treats specially."""
+    """Quote a value for an ODBC connection string when it holds characters ODBC treats
+    specially."""
     if value and not any(ch in value for ch in ';{}=') and value == value.strip():
         return value
     return '{' + value.replace('}', '}}') + '}'

@@ -7,7 +7,7 @@ moment rather than sleeping or depending on today's date.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, date, datetime
 
 from flask import current_app, has_app_context
 
@@ -18,4 +18,9 @@ def utc_now() -> datetime:
         clock = current_app.config.get('CLOCK')
         if clock is not None:
             return clock()
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def utc_today() -> date:
+    """Today's date in UTC (the daily summary's days)."""
+    return utc_now().date()

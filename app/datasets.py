@@ -13,23 +13,23 @@ because they run for every cell of million-row files.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import Any, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from config import FALSE_WORDS, TRUE_WORDS
 
 from .clock import utc_now
-from .csv_safety import neutralise_cell, neutralise_formula, neutralise_row  # noqa: F401
-from .csv_safety import unprotect
+from .csv_safety import neutralise_row, unprotect
 from .error_reasons import ReasonDictionary, reason_hash
 from .local_time import LocalTimes, OverlapTally
 from .models import FLOW_TYPES, STATUSES, Flow, FlowVersion, Response, ResponseVersion
+from .params import INT32_MAX, INT32_MIN, INT64_MAX
 
 Parser = Callable[[str], Any]
 
-INT32 = (-2**31, 2**31 - 1)
-INT64 = (-2**63, 2**63 - 1)
-TRUE_WORDS = frozenset({'true', 'yes', 'y', '1'})
-FALSE_WORDS = frozenset({'false', 'no', 'n', '0'})
+#: A flow code, once upper-cased: 2–32 letters, digits, - or _, starting with a letter or digit.
 FLOW_CODE_PATTERN = re.compile(r'[A-Z0-9][A-Z0-9_-]{1,31}\Z')
 EMAIL_PATTERN = re.compile(r'[^@\s]+@[^@\s]+\.[^@\s.]+\Z')
 #: C0 control characters other than tab, LF and CR: no text column accepts them (xlsx cannot
@@ -74,7 +74,8 @@ def text(max_length: int, required: bool = False, upper: bool = False,
             if upper:
                 value = value.upper()
             if len(value) > max_length:
-                raise ValueError(f'is {len(value):,} characters long; at most {max_length:,} allowed')
+                raise ValueError(f'is {len(value):,} characters long; '
+                                 f'at most {max_length:,} allowed')
             if pattern is not None and not pattern.match(value):
                 raise ValueError(pattern_hint)
             return value
@@ -89,7 +90,8 @@ def email(max_length: int) -> Callable:
             if not value:
                 return None
             if len(value) > max_length:
-                raise ValueError(f'is {len(value):,} characters long; at most {max_length:,} allowed')
+                raise ValueError(f'is {len(value):,} characters long; '
+                                 f'at most {max_length:,} allowed')
             if not value.isprintable():
                 refuse_control_characters(value)
             if not EMAIL_PATTERN.match(value):
@@ -159,7 +161,7 @@ def timestamp() -> Callable:
         local_to_utc = (None if ctx.data_timezone.upper() == 'UTC'
                         else LocalTimes(ctx.data_timezone, ctx.overlaps).to_utc)
         fromisoformat = datetime.fromisoformat
-        utc = timezone.utc
+        utc = UTC
         now = ctx.now or utc_now()
         too_late = now + timedelta(minutes=ctx.max_clock_skew_minutes)
         too_early = ctx.earliest
@@ -310,7 +312,8 @@ FLOWS = DatasetSpec(
         ColumnSpec('owner_team', text(100), help='optional, ≤ 100 characters'),
         ColumnSpec('owner_email', email(254), help='optional e-mail address'),
         ColumnSpec('schedule', text(100), help='optional free text or a cron line'),
-        ColumnSpec('active', boolean(True), help='true/false, yes/no, y/n, 1/0; default true'),
+        ColumnSpec('active', boolean(True),
+                   help='true/false, yes/no, y/n, on/off, 1/0; default true'),
         ColumnSpec('description', text(4000), help='optional, ≤ 4,000 characters'),
     ),
 )
@@ -327,17 +330,17 @@ RESPONSES = DatasetSpec(
     description='One row per run/response of a flow, keyed by response_id.',
     derived=(DerivedColumn('reason_hash', 'error_reason', reason_hash, ReasonDictionary),),
     columns=(
-        ColumnSpec('response_id', integer(1, INT64[1], required=True), required=True,
+        ColumnSpec('response_id', integer(1, INT64_MAX, required=True), required=True,
                    label='Response ID', help='whole number > 0'),
         ColumnSpec('flow_code', text(32, required=True, upper=True), required=True,
                    help='a flow that exists'),
         ColumnSpec('responded_at', timestamp(), required=True,
                    help='ISO 8601, e.g. 2026-03-01 14:05:09; no offset = DATA_TIMEZONE'),
         ColumnSpec('status', choice(STATUSES), required=True, help=' / '.join(STATUSES)),
-        ColumnSpec('result_code', integer(*INT32), help='optional whole number'),
-        ColumnSpec('duration_ms', integer(0, INT32[1]), help='optional, ≥ 0'),
+        ColumnSpec('result_code', integer(INT32_MIN, INT32_MAX), help='optional whole number'),
+        ColumnSpec('duration_ms', integer(0, INT32_MAX), help='optional, ≥ 0'),
         ColumnSpec('error_reason', text(4000), help='optional, ≤ 4,000 characters'),
-        ColumnSpec('payload_bytes', integer(0, INT64[1]), help='optional, ≥ 0'),
+        ColumnSpec('payload_bytes', integer(0, INT64_MAX), help='optional, ≥ 0'),
     ),
 )
 
@@ -352,4 +355,4 @@ def get_dataset(name: str) -> DatasetSpec:
 
 
 __all__ = ['DATASETS', 'FLOWS', 'RESPONSES', 'ColumnSpec', 'DatasetSpec', 'DerivedColumn',
-           'ParseContext', 'get_dataset', 'neutralise_formula', 'neutralise_cell', 'neutralise_row']
+           'ParseContext', 'get_dataset']

@@ -5,7 +5,7 @@ from flask import Blueprint, current_app, jsonify
 from . import __version__
 from .database import BINDS, ping
 from .jobs.status import health_block
-from .models.app_models import utcnow
+from .clock import utc_now
 
 bp = Blueprint('health', __name__)
 
@@ -23,7 +23,7 @@ def healthz():
         'environment': current_app.config['NAME'],
         'databases': binds,
         # The scheduler: seconds since the last tick, failing jobs, stopped or not.
-        'jobs': health_block(utcnow()) if healthy else {'error': 'the databases do not answer'},
+        'jobs': health_block(utc_now()) if healthy else {'error': 'the databases do not answer'},
     }
     response = jsonify(body)
     response.headers['Cache-Control'] = 'no-store'

@@ -26,9 +26,9 @@ from flask import abort, current_app, g, request, session
 from sqlalchemy.exc import IntegrityError
 
 from . import audit
+from .clock import utc_now
 from .extensions import db
 from .models import ROLE_ADMIN, ROLE_VIEWER, User
-from .models.app_models import utcnow
 
 #: Endpoints anyone may reach without an identity (load balancer probes, assets).
 PUBLIC_ENDPOINTS = {'static', 'bootstrap.static', 'health.healthz'}
@@ -133,7 +133,8 @@ def login_from_config(raw: str) -> str:
 
 
 def bootstrap_admins() -> set[str]:
-    """The logins listed in FLOWDESK_ADMINS, normalised: they are admins whenever they are active."""
+    """The logins listed in FLOWDESK_ADMINS, normalised: they are admins whenever they are
+    active."""
     return {login_from_config(login) for login in current_app.config['FLOWDESK_ADMINS']}
 
 
@@ -199,7 +200,7 @@ def find_or_create_user(login: str) -> User:
     admins = bootstrap_admins()
     if user is None:
         role = ROLE_ADMIN if login in admins else ROLE_VIEWER
-        now = utcnow()
+        now = utc_now()
         user = User(login=login, display_name=display_name_for(login), role=role, active=True,
                     first_seen=now, last_seen=now)
         db.session.add(user)
@@ -220,7 +221,7 @@ def find_or_create_user(login: str) -> User:
 
 def touch_last_seen(user: User) -> None:
     """Record the visit, at most once a minute, so reading pages does not write on every hit."""
-    now = utcnow()
+    now = utc_now()
     if user.last_seen is None or now - user.last_seen >= LAST_SEEN_RESOLUTION:
         user.last_seen = now
         db.session.commit()

@@ -24,9 +24,6 @@ class CountingResult(unittest.TextTestResult):
         super().addExpectedFailure(test, err)
         self.passed += 1
 
-    def addSubTest(self, test, subtest, outcome):
-        super().addSubTest(test, subtest, outcome)
-
 
 def build_suite(names: list[str], pattern: str) -> unittest.TestSuite:
     loader = unittest.TestLoader()

@@ -14,7 +14,7 @@ from .. import audit
 from ..extensions import db
 from ..inboxes.check import check_folder
 from ..loading import MODE_HELP, MODES
-from ..models.app_models import utcnow
+from ..clock import utc_now
 from ..models.inbox_models import Inbox
 from . import bp
 from .loads import DATASET_CHOICES
@@ -82,7 +82,7 @@ def inboxes():
 def new_inbox():
     form = InboxForm()
     if form.validate_on_submit():
-        inbox = Inbox(created_at=utcnow(), updated_at=utcnow())
+        inbox = Inbox(created_at=utc_now(), updated_at=utc_now())
         for name in FIELDS:
             setattr(inbox, name, form[name].data.strip() if name != 'active' else form.active.data)
         db.session.add(inbox)
@@ -106,7 +106,7 @@ def edit_inbox(inbox_id: int):
                 changes.append(f'{name}: {getattr(inbox, name)} → {value}')
                 setattr(inbox, name, value)
         if changes:
-            inbox.updated_at = utcnow()
+            inbox.updated_at = utc_now()
             audit.record('inbox.changed', target=f'inbox {inbox.name}', detail='; '.join(changes))
             db.session.commit()
             flash(f'Inbox {inbox.name} changed.', 'success')

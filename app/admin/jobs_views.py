@@ -7,7 +7,7 @@ from flask import current_app, g, render_template, request
 from ..extensions import db
 from ..jobs.registry import all_jobs
 from ..jobs.status import job_statuses, recent_runs, scheduler_health, staleness
-from ..models.app_models import utcnow
+from ..clock import utc_now
 from . import bp
 
 RECENT_RUNS = 100
@@ -20,7 +20,7 @@ def jobs():
     chosen = chosen if chosen in names else ''
     return render_template('admin/jobs.html', statuses=job_statuses(),
                            runs=recent_runs(RECENT_RUNS, chosen or None), names=names,
-                           chosen=chosen, health=scheduler_health(utcnow()),
+                           chosen=chosen, health=scheduler_health(utc_now()),
                            tick_interval=current_app.config['JOBS_TICK_INTERVAL_SECONDS'])
 
 
@@ -32,7 +32,7 @@ def scheduler_banner():
     if user is None or not user.is_admin:
         return {}
     try:
-        _age, stale, message = staleness(utcnow())
+        _age, stale, message = staleness(utc_now())
     except Exception:  # pages must render while a database is away; /healthz says why
         db.session.rollback()
         current_app.logger.warning('Scheduler health could not be read', exc_info=True)

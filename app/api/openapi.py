@@ -6,8 +6,8 @@ from __future__ import annotations
 from flask import current_app, request
 
 from .. import __version__
-from ..browse.filters import (API_MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE, FLOW_CODE_PATTERN,
-                              RANGE_LABELS, SORTS)
+from ..browse.filters import API_MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE, RANGE_LABELS, SORTS
+from ..datasets import FLOW_CODE_PATTERN
 from ..models import FLOW_TYPES, STATUSES
 
 DESCRIPTION = (
@@ -17,8 +17,10 @@ DESCRIPTION = (
     '`cursor` with the same filters. Times are ISO 8601 in UTC; `from`/`to` without an offset '
     'are read in the display time zone.')
 
-#: FLOW_CODE_PATTERN, which the API applies after upper-casing the code.
-FLOW_CODE_ANY_CASE = FLOW_CODE_PATTERN.pattern.replace('A-Z', 'A-Za-z')
+#: FLOW_CODE_PATTERN, which the API applies after upper-casing the code, anchored the way
+#: JSON Schema (ECMA-262) patterns are.
+FLOW_CODE_ANY_CASE = ('^' + FLOW_CODE_PATTERN.pattern.removesuffix(r'\Z').replace('A-Z', 'A-Za-z')
+                      + '$')
 
 
 def _param(name, description, schema, repeated=False):
@@ -112,8 +114,8 @@ SCHEMAS = {
             'next_cursor': _nullable_text, 'prev_cursor': _nullable_text}},
         'count': {'type': 'object', 'properties': {
             'value': {'type': 'integer'},
-            'capped': {'type': 'boolean',
-                       'description': 'true: at least `value` rows match (counting stops there)'}}}}},
+            'capped': {'type': 'boolean', 'description':
+                       'true: at least `value` rows match (counting stops there)'}}}}},
     'Flow': {'type': 'object', 'properties': {
         'flow_code': {'type': 'string'}, 'name': {'type': 'string'},
         'flow_type': {'type': 'string', 'enum': list(FLOW_TYPES)},

@@ -11,12 +11,19 @@ from flask import abort, jsonify, request
 from ..browse import flows as flow_queries
 from ..browse import responses as queries
 from ..browse.daily import daily_rows
-from ..browse.filters import (API_MAX_PAGE_SIZE, FLOW_CODE_PATTERN, MAX_LIST_VALUES,
-                              parse_flow_filter)
-from ..main.helpers import read_response_filter, today_utc
-from ..models import STATUSES
+from ..browse.filters import (
+    FilterContext,
+    parse_flow_filter,
+    parse_flows,
+    parse_size,
+    parse_statuses,
+)
+from ..clock import utc_now, utc_today
+from ..datasets import FLOW_CODE_PATTERN
 from ..params import BadValue, check_day
 from ..saved_views.opening import api_args
+from ..request_args import read_response_filter
+from ..templating import display_zone
 from . import bp
 from .openapi import openapi_document
 from .saved_views import view_note
@@ -25,6 +32,10 @@ from .serialise import flow_item, response_item
 FLOWS_DEFAULT_SIZE = 100
 DAILY_DEFAULT_DAYS = 30
 DAILY_MAX_DAYS = 366
+
+
+def _api_context() -> FilterContext:
+    return FilterContext(utc_now(), display_zone(), api=True)
 
 
 def bad_request(errors: dict[str, str]):
@@ -76,16 +87,9 @@ def _flow_cursor(token: str) -> str:
 def flows():
     args, view, dropped, view_errors = api_args('flows')
     parsed = parse_flow_filter(args)
-    errors = {**parsed.errors, **view_errors}
-    size = FLOWS_DEFAULT_SIZE
-    raw_size = args.get('size', '').strip()
-    if raw_size:
-        try:
-            size = int(raw_size)
-        except ValueError:
-            size = 0
-        if not 1 <= size <= API_MAX_PAGE_SIZE:
-            errors['size'] = f'Page size must be between 1 and {API_MAX_PAGE_SIZE}.'
+    sized = parse_size(args, _api_context())
+    errors = {**parsed.errors, **sized.errors, **view_errors}
+    size = sized.values.get('size', FLOWS_DEFAULT_SIZE)
     after = None
     token = args.get('cursor', '').strip()
     if token:
@@ -95,7 +99,7 @@ def flows():
             errors['cursor'] = str(problem)
     if errors:
         return bad_request(errors)
-    rows = flow_queries.list_flows(parsed.filter, today_utc(), limit=size + 1, after=after)
+    rows = flow_queries.list_flows(parsed.filter, utc_today(), limit=size + 1, after=after)
     more = len(rows) > size
     rows = rows[:size]
     next_cursor = None
@@ -111,7 +115,7 @@ def flows():
 @bp.route('/flows/<flow_code>')
 def flow(flow_code: str):
     code = flow_code.strip().upper()
-    summary = flow_queries.flow_summary(code, today_utc()) if FLOW_CODE_PATTERN.match(code) \
+    summary = flow_queries.flow_summary(code, utc_today()) if FLOW_CODE_PATTERN.match(code) \
         else None
     if summary is None:
         abort(404, description=f'There is no flow {flow_code}.')
@@ -133,21 +137,11 @@ def daily():
     """Responses per UTC day and status (from the daily summary), summed over the chosen
     flows."""
     errors: dict[str, str] = {}
-    today = today_utc()
-    last = _day(request.args['to'], 'to', errors) if request.args.get('to') else today
+    last = _day(request.args['to'], 'to', errors) if request.args.get('to') else utc_today()
     first = _day(request.args['from'], 'from', errors) if request.args.get('from') else None
-    flows = [code.strip().upper() for raw in request.args.getlist('flow')
-             for code in raw.split(',') if code.strip()]
-    statuses = [s.strip().upper() for raw in request.args.getlist('status')
-                for s in raw.split(',') if s.strip()]
-    bad_flows = [code for code in flows if not FLOW_CODE_PATTERN.match(code)]
-    if bad_flows:
-        errors['flow'] = f'{", ".join(bad_flows[:5])} is not a flow code.'
-    elif len(flows) > MAX_LIST_VALUES:
-        errors['flow'] = f'Choose at most {MAX_LIST_VALUES} flows.'
-    bad_statuses = [s for s in statuses if s not in STATUSES]
-    if bad_statuses:
-        errors['status'] = f'Unknown status {", ".join(bad_statuses[:5])}: use {", ".join(STATUSES)}.'
+    flows, statuses = parse_flows(request.args), parse_statuses(request.args)
+    errors.update(flows.errors)
+    errors.update(statuses.errors)
     if last and first is None and 'from' not in errors:
         first = last - timedelta(days=DAILY_DEFAULT_DAYS - 1)
     if first and last:
@@ -157,7 +151,8 @@ def daily():
             errors['from'] = f'Ask for at most {DAILY_MAX_DAYS} days at a time.'
     if errors:
         return bad_request(errors)
-    rows = daily_rows(first, last, flow_codes=flows or None, statuses=statuses or None)
+    rows = daily_rows(first, last, flow_codes=flows.values['flows'] or None,
+                      statuses=statuses.values['statuses'] or None)
     return jsonify({
         'from': first.isoformat(), 'to': last.isoformat(), 'time_zone': 'UTC',
         'items': [{'day': day.isoformat(), 'status': status, 'responses': responses,

@@ -11,12 +11,19 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from ..datasets import FLOW_CODE_PATTERN
 from ..models import FLOW_TYPES, STATUSES
-from ..params import (CONTROL_CHARACTERS_MESSAGE, INT32_MAX, INT32_MIN, BadValue, check_day,
-                      has_control_characters)
+from ..params import (
+    CONTROL_CHARACTERS_MESSAGE,
+    INT32_MAX,
+    INT32_MIN,
+    BadValue,
+    check_day,
+    has_control_characters,
+)
 
 #: Time range presets: key -> (label, length).
 RANGE_PRESETS = {
@@ -43,7 +50,6 @@ PAGE_SIZES = (25, 50, 100, 200)
 DEFAULT_PAGE_SIZE = 50
 API_MAX_PAGE_SIZE = 500
 TEXT_MIN, TEXT_MAX = 3, 200
-FLOW_CODE_PATTERN = re.compile(r'^[A-Z0-9][A-Z0-9_-]{1,31}$')
 MAX_LIST_VALUES = 50
 
 _DATE_ONLY = re.compile(r'^\d{4}-\d{2}-\d{2}$')
@@ -109,13 +115,155 @@ class ParseResult:
         return not self.errors
 
 
-def _values(args, name: str) -> list[str]:
+@dataclass(frozen=True)
+class FilterContext:
+    """What parsing needs besides the parameters: ``now`` (naive UTC) for the range presets,
+    the display ``zone`` for typed times, and whether the API asks (any page size up to
+    API_MAX_PAGE_SIZE instead of the page's choices)."""
+    now: datetime
+    zone: ZoneInfo
+    api: bool = False
+
+
+@dataclass
+class Parsed:
+    """What one parameter parser found: filter fields, and one message per bad parameter.
+    Fields may be set next to a message so that the form shows what was understood."""
+    values: dict = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def list_values(args, name: str) -> list[str]:
     """Repeated parameters and comma-separated lists both work: status=OK&status=WARN or
     status=OK,WARN."""
     found = []
     for raw in args.getlist(name):
         found += [part.strip() for part in raw.split(',') if part.strip()]
     return found
+
+
+def parse_text(args, _context: FilterContext | None = None) -> Parsed:
+    """``q``: text to search for, 3–200 characters."""
+    text = (args.get('q') or '').strip()
+    if not text:
+        return Parsed()
+    if len(text) < TEXT_MIN:
+        message = f'Search text needs at least {TEXT_MIN} characters ("{text}" is too short).'
+    elif len(text) > TEXT_MAX:
+        message = f'Search text can be at most {TEXT_MAX} characters.'
+    elif has_control_characters(text):
+        message = CONTROL_CHARACTERS_MESSAGE.format(what='Search text')
+    else:
+        return Parsed({'text': text})
+    return Parsed(errors={'q': message})
+
+
+def parse_flows(args, _context: FilterContext | None = None) -> Parsed:
+    """``flow``: flow codes (any case), at most MAX_LIST_VALUES; ``flows`` holds the valid ones
+    in the order given, without repeats."""
+    flows, bad_flows = [], []
+    for raw in list_values(args, 'flow'):
+        code = raw.upper()
+        (flows if FLOW_CODE_PATTERN.match(code) else bad_flows).append(code)
+    found = Parsed({'flows': tuple(dict.fromkeys(flows))})
+    if bad_flows:
+        found.errors['flow'] = (f'{", ".join(bad_flows[:5])} is not a flow code (flow codes are '
+                                '2–32 letters, digits, - or _).')
+    elif len(flows) > MAX_LIST_VALUES:
+        found.errors['flow'] = f'Choose at most {MAX_LIST_VALUES} flows.'
+    return found
+
+
+def parse_statuses(args, _context: FilterContext | None = None) -> Parsed:
+    """``status``: statuses (any case); ``statuses`` holds the valid ones in STATUSES order."""
+    given = [raw.upper() for raw in list_values(args, 'status')]
+    found = Parsed({'statuses': tuple(status for status in STATUSES if status in given)})
+    bad_statuses = [status for status in given if status not in STATUSES]
+    if bad_statuses:
+        found.errors['status'] = (f'Unknown status {", ".join(bad_statuses[:5])}: use '
+                                  f'{", ".join(STATUSES)}.')
+    return found
+
+
+def parse_time_range(args, context: FilterContext) -> Parsed:
+    """``range`` (a preset, ``all`` or ``custom``) with ``from``/``to``; dates without a range
+    mean ``custom``."""
+    range_key = (args.get('range') or '').strip().lower()
+    raw_from, raw_to = (args.get('from') or '').strip(), (args.get('to') or '').strip()
+    if not range_key:
+        range_key = RANGE_CUSTOM if (raw_from or raw_to) else RANGE_ALL
+    if range_key not in RANGE_LABELS:
+        return Parsed(errors={'range': f'Unknown time range "{range_key}": use one of '
+                                       f'{", ".join(RANGE_LABELS)}.'})
+    if range_key == RANGE_CUSTOM:
+        return _custom_range(raw_from, raw_to, context.zone)
+    found = Parsed({'range': range_key})
+    if raw_from or raw_to:
+        found.errors['range'] = (f'You entered dates but chose "{RANGE_LABELS[range_key]}": '
+                                 'choose "Custom dates" to use them, or clear the dates.')
+    if range_key in RANGE_PRESETS:
+        found.values['start'] = context.now - RANGE_PRESETS[range_key][1]
+    return found
+
+
+def _custom_range(raw_from: str, raw_to: str, zone: ZoneInfo) -> Parsed:
+    found = Parsed({'range': RANGE_CUSTOM, 'raw_from': raw_from, 'raw_to': raw_to})
+    if not raw_from and not raw_to:
+        found.errors['range'] = 'Custom dates need a From or a To date (or both).'
+    for name, raw, is_end in (('from', raw_from, False), ('to', raw_to, True)):
+        if not raw:
+            continue
+        try:
+            found.values['end' if is_end else 'start'] = parse_moment(raw, zone,
+                                                                      end_of_day=is_end)
+        except BadValue as problem:
+            found.errors[name] = f'"{raw}" is out of range. {problem}'
+        except ValueError:
+            found.errors[name] = (f'"{raw}" is not a date or time: use YYYY-MM-DD or '
+                                  'YYYY-MM-DD HH:MM.')
+    start, end = found.values.get('start'), found.values.get('end')
+    if start and end and start >= end:
+        found.errors['to'] = 'To must be later than From.'
+    return found
+
+
+def parse_result_code(args, _context: FilterContext | None = None) -> Parsed:
+    """``result_code``: a whole number the INTEGER column can hold."""
+    raw_code = (args.get('result_code') or '').strip()
+    if not raw_code:
+        return Parsed()
+    try:
+        code = int(raw_code)
+    except ValueError:
+        return Parsed(errors={'result_code': f'Result code "{raw_code}" is not a whole number.'})
+    if not INT32_MIN <= code <= INT32_MAX:
+        return Parsed(errors={'result_code': 'Result code is out of range.'})
+    return Parsed({'result_code': code})
+
+
+def parse_sort(args, _context: FilterContext | None = None) -> Parsed:
+    """``sort``: one of SORTS."""
+    sort = (args.get('sort') or DEFAULT_SORT).strip().lower()
+    if sort in SORTS:
+        return Parsed({'sort': sort})
+    return Parsed(errors={'sort': f'Unknown sort "{sort}": use one of {", ".join(SORTS)}.'})
+
+
+def parse_size(args, context: FilterContext) -> Parsed:
+    """``size``: one of PAGE_SIZES on the pages, 1 to API_MAX_PAGE_SIZE in the API; ``size``
+    is left out when the parameter is."""
+    raw_size = (args.get('size') or '').strip()
+    if not raw_size:
+        return Parsed()
+    try:
+        size = int(raw_size)
+    except ValueError:
+        size = -1
+    if context.api and 1 <= size <= API_MAX_PAGE_SIZE or not context.api and size in PAGE_SIZES:
+        return Parsed({'size': size})
+    message = (f'Page size must be between 1 and {API_MAX_PAGE_SIZE}.' if context.api else
+               f'Page size must be one of {", ".join(map(str, PAGE_SIZES))}.')
+    return Parsed(errors={'size': message})
 
 
 def parse_moment(raw: str, zone: ZoneInfo, *, end_of_day: bool) -> datetime:
@@ -135,111 +283,24 @@ def parse_moment(raw: str, zone: ZoneInfo, *, end_of_day: bool) -> datetime:
         check_day(moment.date())
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone)
-    return moment.astimezone(timezone.utc).replace(tzinfo=None)
+    return moment.astimezone(UTC).replace(tzinfo=None)
+
+
+#: The response filter's parameters, each read by its own parser.
+RESPONSE_FILTER_PARSERS = (parse_text, parse_flows, parse_statuses, parse_time_range,
+                           parse_result_code, parse_sort, parse_size)
 
 
 def parse_response_filter(args, *, now: datetime, zone: ZoneInfo,
                           api: bool = False) -> ParseResult:
     """Build a ResponseFilter from URL parameters (a MultiDict). ``now`` is naive UTC."""
-    errors: dict[str, str] = {}
-    values: dict = {}
-
-    text = (args.get('q') or '').strip()
-    if text:
-        if len(text) < TEXT_MIN:
-            errors['q'] = (f'Search text needs at least {TEXT_MIN} characters '
-                           f'("{text}" is too short).')
-        elif len(text) > TEXT_MAX:
-            errors['q'] = f'Search text can be at most {TEXT_MAX} characters.'
-        elif has_control_characters(text):
-            errors['q'] = CONTROL_CHARACTERS_MESSAGE.format(what='Search text')
-        else:
-            values['text'] = text
-
-    flows, bad_flows = [], []
-    for raw in _values(args, 'flow'):
-        code = raw.upper()
-        (flows if FLOW_CODE_PATTERN.match(code) else bad_flows).append(code)
-    if bad_flows:
-        errors['flow'] = (f'{", ".join(bad_flows[:5])} is not a flow code (flow codes are 2–32 '
-                          'letters, digits, - or _).')
-    elif len(flows) > MAX_LIST_VALUES:
-        errors['flow'] = f'Choose at most {MAX_LIST_VALUES} flows.'
-    values['flows'] = tuple(dict.fromkeys(flows))
-
-    statuses, bad_statuses = [], []
-    for raw in _values(args, 'status'):
-        status = raw.upper()
-        (statuses if status in STATUSES else bad_statuses).append(status)
-    if bad_statuses:
-        errors['status'] = (f'Unknown status {", ".join(bad_statuses[:5])}: use '
-                            f'{", ".join(STATUSES)}.')
-    values['statuses'] = tuple(s for s in STATUSES if s in statuses)
-
-    range_key = (args.get('range') or '').strip().lower()
-    raw_from, raw_to = (args.get('from') or '').strip(), (args.get('to') or '').strip()
-    if not range_key:
-        range_key = RANGE_CUSTOM if (raw_from or raw_to) else RANGE_ALL
-    if range_key not in RANGE_LABELS:
-        errors['range'] = (f'Unknown time range "{range_key}": use one of '
-                           f'{", ".join(RANGE_LABELS)}.')
-    elif range_key == RANGE_CUSTOM:
-        values.update(range=RANGE_CUSTOM, raw_from=raw_from, raw_to=raw_to)
-        if not raw_from and not raw_to:
-            errors['range'] = 'Custom dates need a From or a To date (or both).'
-        for name, raw, is_end in (('from', raw_from, False), ('to', raw_to, True)):
-            if not raw:
-                continue
-            try:
-                values['end' if is_end else 'start'] = parse_moment(raw, zone, end_of_day=is_end)
-            except BadValue as problem:
-                errors[name] = f'"{raw}" is out of range. {problem}'
-            except ValueError:
-                errors[name] = (f'"{raw}" is not a date or time: use YYYY-MM-DD or '
-                                'YYYY-MM-DD HH:MM.')
-        if values.get('start') and values.get('end') and values['start'] >= values['end']:
-            errors['to'] = 'To must be later than From.'
-    else:
-        if raw_from or raw_to:
-            errors['range'] = (f'You entered dates but chose "{RANGE_LABELS[range_key]}": choose '
-                               '"Custom dates" to use them, or clear the dates.')
-        values['range'] = range_key
-        if range_key in RANGE_PRESETS:
-            values['start'] = now - RANGE_PRESETS[range_key][1]
-
-    raw_code = (args.get('result_code') or '').strip()
-    if raw_code:
-        try:
-            code = int(raw_code)
-        except ValueError:
-            errors['result_code'] = f'Result code "{raw_code}" is not a whole number.'
-        else:
-            if INT32_MIN <= code <= INT32_MAX:
-                values['result_code'] = code
-            else:
-                errors['result_code'] = 'Result code is out of range.'
-
-    sort = (args.get('sort') or DEFAULT_SORT).strip().lower()
-    if sort in SORTS:
-        values['sort'] = sort
-    else:
-        errors['sort'] = f'Unknown sort "{sort}": use one of {", ".join(SORTS)}.'
-
-    raw_size = (args.get('size') or '').strip()
-    if raw_size:
-        try:
-            size = int(raw_size)
-        except ValueError:
-            size = -1
-        if api and 1 <= size <= API_MAX_PAGE_SIZE:
-            values['size'] = size
-        elif not api and size in PAGE_SIZES:
-            values['size'] = size
-        else:
-            errors['size'] = (f'Page size must be between 1 and {API_MAX_PAGE_SIZE}.' if api else
-                              f'Page size must be one of {", ".join(map(str, PAGE_SIZES))}.')
-
-    return ParseResult(ResponseFilter(**values), errors)
+    context = FilterContext(now, zone, api)
+    found = Parsed()
+    for parser in RESPONSE_FILTER_PARSERS:
+        part = parser(args, context)
+        found.values.update(part.values)
+        found.errors.update(part.errors)
+    return ParseResult(ResponseFilter(**found.values), found.errors)
 
 
 @dataclass(frozen=True)

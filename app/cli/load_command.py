@@ -4,7 +4,6 @@ databases configured by DATABASE_URL / OPS_DATABASE_URL (or the MSSQL_* settings
 with status 1 when the file is rejected or the load cannot start."""
 from __future__ import annotations
 
-import csv
 import getpass
 import os
 import sys
@@ -17,6 +16,10 @@ from ..datasets import DATASETS
 from ..loading import MODES, SHOWN_ON_PAGE, LoadRefused, LoadRequest, run_load, undo_batch
 from ..loading.report import write_report
 from ..loading.storage import file_sha256
+
+#: What a dry run says each count would be.
+DRY_RUN_VERBS = {'inserted': 'insert', 'updated': 'update', 'unchanged': 'be unchanged',
+                 'deleted': 'delete'}
 
 
 def cli_user() -> str:
@@ -69,9 +72,8 @@ def load_command(dataset, file, mode, dry_run, encoding, allow_duplicate, errors
     click.echo(f'Batch #{outcome.batch_id} {outcome.status} in {outcome.seconds:.1f} s '
                f'({counts.read / max(outcome.seconds, 1e-9):,.0f} rows/s)')
     click.echo(f'  rows read  {counts.read:>12,}')
-    prefix = 'would ' if dry_run else ''
     for name in ('inserted', 'updated', 'unchanged', 'deleted'):
-        word = f'{prefix}{"insert" if name == "inserted" else "update" if name == "updated" else "delete" if name == "deleted" else "be unchanged"}' if dry_run else name
+        word = f'would {DRY_RUN_VERBS[name]}' if dry_run else name
         click.echo(f'  {word:<20} {getattr(counts, name):>12,}')
     click.echo(f'  errors     {outcome.problems.count:>12,}')
     for warning in outcome.warnings:
@@ -80,8 +82,9 @@ def load_command(dataset, file, mode, dry_run, encoding, allow_duplicate, errors
         click.echo('')
         click.echo(f'{"line":>8}  {"column":<14} {"value":<30} problem')
         for problem in outcome.problems.kept[:SHOWN_ON_PAGE]:
-            click.echo(f'{problem.line if problem.line is not None else "":>8}  '
-                       f'{problem.column or "":<14} {(problem.value or "")[:30]:<30} {problem.message}')
+            line = problem.line if problem.line is not None else ''
+            click.echo(f'{line:>8}  {problem.column or "":<14} '
+                       f'{(problem.value or "")[:30]:<30} {problem.message}')
         if outcome.problems.count > SHOWN_ON_PAGE:
             click.echo(f'… {outcome.problems.count - SHOWN_ON_PAGE:,} more; use --errors-csv FILE '
                        'for the full report.')
@@ -109,4 +112,4 @@ def undo_load_command(batch_id, user):
         raise SystemExit(1)
 
 
-__all__ = ['load_command', 'undo_load_command', 'csv']
+__all__ = ['load_command', 'undo_load_command']

@@ -10,7 +10,7 @@ from typing import Callable
 
 from flask import current_app
 
-from ..models.app_models import utcnow
+from ..clock import utc_now
 
 
 @dataclass
@@ -18,13 +18,13 @@ class JobContext:
     """What a job's function gets: the app's settings and clocks it can be tested with.
     ``now()`` is naive UTC (as stored); ``monotonic()`` measures time budgets."""
     config: dict
-    now: Callable[[], datetime] = utcnow
+    now: Callable[[], datetime] = utc_now
     monotonic: Callable[[], float] = time.monotonic
     logger: object = None
 
     @classmethod
     def for_app(cls, now=None, monotonic=None) -> JobContext:
-        return cls(config=current_app.config, now=now or utcnow,
+        return cls(config=current_app.config, now=now or utc_now,
                    monotonic=monotonic or time.monotonic, logger=current_app.logger)
 
 

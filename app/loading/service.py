@@ -19,7 +19,7 @@ from datetime import date, datetime, time as dt_time
 from typing import Callable
 
 from flask import current_app
-from sqlalchemy import delete, false, func, insert, literal, select, update
+from sqlalchemy import delete, false, func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
@@ -29,7 +29,6 @@ from ..database import engine_for
 from ..datasets import DATASETS, DatasetSpec, ParseContext, get_dataset
 from ..extensions import db
 from ..models import LoadBatch, LoadError
-from ..models.app_models import utcnow
 from ..models.load_models import CHANGE_DELETED, CHANGE_UPDATED
 from ..summary import day_of, refresh_after_write
 from ..templating import format_datetime
@@ -148,7 +147,7 @@ def describe_running(dataset: str | None) -> str:
 def mark_interrupted(connection: Connection, datasets: set[str] | None) -> int:
     """Batches left running by a process that died (its lock is free: we hold it)."""
     statement = update(LoadBatch).where(LoadBatch.status == RUNNING).values(
-        status=INTERRUPTED, finished_at=utcnow(), message=INTERRUPTED_MESSAGE)
+        status=INTERRUPTED, finished_at=utc_now(), message=INTERRUPTED_MESSAGE)
     if datasets is not None:
         statement = statement.where(LoadBatch.dataset.in_(sorted(datasets)))
     return connection.execute(statement).rowcount
@@ -179,12 +178,12 @@ def start_batch(lock: DatasetLock, **values) -> int:
     with engine_for('ops').begin() as connection:
         mark_interrupted(connection, lock.covers)
         return connection.execute(insert(LoadBatch).values(
-            status=RUNNING, started_at=utcnow(), rows_read=0, inserted=0, updated=0,
+            status=RUNNING, started_at=utc_now(), rows_read=0, inserted=0, updated=0,
             unchanged=0, deleted=0, error_count=0, **values)).inserted_primary_key[0]
 
 
 def finish_values(status: str, counts: Counts, problems: ProblemLog, message: str) -> dict:
-    return dict(status=status, finished_at=utcnow(), rows_read=counts.read,
+    return dict(status=status, finished_at=utc_now(), rows_read=counts.read,
                 inserted=counts.inserted, updated=counts.updated, unchanged=counts.unchanged,
                 deleted=counts.deleted, error_count=problems.count, message=message[:4000],
                 warnings='\n'.join(problems.warnings)[:4000] or None)
@@ -662,4 +661,4 @@ def _as_day(value) -> date:
 
 __all__ = ['MODES', 'MODE_HELP', 'LoadRequest', 'LoadOutcome', 'LoadRefused', 'LoadBusy',
            'DuplicateFile', 'run_load', 'undo_batch', 'undo_refusal', 'undoable_batch_ids',
-           'sweep_interrupted', 'literal']
+           'sweep_interrupted']

@@ -17,7 +17,7 @@ from __future__ import annotations
 import sqlite3
 from datetime import date, datetime
 
-from sqlalchemy import (BigInteger, Integer, and_, bindparam, column, exists, insert, literal,
+from sqlalchemy import (BigInteger, Integer, and_, column, exists, insert, literal,
                         not_, or_, select, table as table_clause)
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import quoted_name
@@ -362,4 +362,4 @@ class MssqlWriter(BulkWriter):
 
 
 __all__ = ['writer_for', 'BulkWriter', 'SqliteWriter', 'PostgresWriter', 'MssqlWriter',
-           'IN_LIST_CHUNK', 'bindparam']
+           'IN_LIST_CHUNK']

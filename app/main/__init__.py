@@ -3,7 +3,7 @@ from flask import Blueprint
 
 bp = Blueprint('main', __name__)
 
-from . import views, responses_views, flows_views  # noqa: E402,F401  (registers the routes)
+from . import flows_views, responses_views, views  # noqa: E402,F401  (registers the routes)
 from .helpers import url_with_args  # noqa: E402
 
 

@@ -6,12 +6,14 @@ from flask import abort, render_template, request
 from ..browse import flows as flow_queries
 from ..browse import responses as queries
 from ..browse.daily import CHART_DAYS, daily_series
-from ..browse.filters import FLOW_CODE_PATTERN, ResponseFilter, parse_flow_filter
+from ..browse.filters import ResponseFilter, parse_flow_filter
+from ..clock import utc_today
+from ..datasets import FLOW_CODE_PATTERN
 from ..models import FLOW_TYPES
 from ..params import BadValue, parse_page
 from ..saved_views.opening import page_redirect
 from . import bp
-from .helpers import load_data_url, today_utc
+from .helpers import load_data_url
 
 LATEST_RESPONSES = 20
 
@@ -33,7 +35,7 @@ def flows():
     if not parsed.ok:
         return render_template('main/flows.html', rows=[], total=0, **context), 400
     total = flow_queries.count_flows(parsed.filter)
-    rows = flow_queries.list_flows(parsed.filter, today_utc(),
+    rows = flow_queries.list_flows(parsed.filter, utc_today(),
                                    offset=(page - 1) * flow_queries.FLOWS_PER_PAGE)
     return render_template('main/flows.html', rows=rows, total=total, **context)
 
@@ -46,7 +48,7 @@ def flow_detail(flow_code: str):
     days = request.args.get('days', type=int, default=CHART_DAYS[0])
     if days not in CHART_DAYS:
         abort(400, description=f'The chart shows {" or ".join(map(str, CHART_DAYS))} days.')
-    today = today_utc()
+    today = utc_today()
     summary = flow_queries.flow_summary(code, today)
     if summary is None:
         abort(404, description=f'There is no flow {code}. Find flows on the Flows page.')

@@ -4,19 +4,30 @@ from __future__ import annotations
 
 import itertools
 
-from flask import (Response as HttpResponse, abort, current_app, flash, redirect, render_template,
-                   request, send_file, stream_with_context)
+from flask import Response as HttpResponse
+from flask import (
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    stream_with_context,
+)
 
 from ..browse import responses as queries
 from ..browse.filters import PAGE_SIZES, RANGE_LABELS, SORTS
+from ..clock import utc_now
 from ..exports import EXPORT_COLUMNS, export_filename, select_columns, time_formatter
 from ..exports.columns import parse_columns
 from ..exports.csv_export import csv_chunks
 from ..exports.xlsx_export import write_xlsx
 from ..models import STATUSES
+from ..request_args import read_response_filter
 from ..saved_views.opening import page_redirect
 from . import bp
-from .helpers import load_data_url, now_utc, read_response_filter, url_with_args
+from .helpers import load_data_url, url_with_args
 
 EXPORT_CHUNK_ROWS = 10_000
 
@@ -85,7 +96,7 @@ def export_csv():
     response = HttpResponse(stream_with_context(chunks), mimetype='text/csv')
     response.headers['Content-Type'] = 'text/csv; charset=utf-8'
     response.headers['Content-Disposition'] = \
-        f'attachment; filename="{export_filename("csv", now_utc())}"'
+        f'attachment; filename="{export_filename("csv", utc_now())}"'
     response.headers['Cache-Control'] = 'no-store'
     return response
 
@@ -105,6 +116,6 @@ def export_xlsx():
                                  chunk=EXPORT_CHUNK_ROWS)
     output = write_xlsx((row for chunk in chunks for row in chunk), time_formatter(current_app.config['DISPLAY_TIMEZONE'] or 'UTC'),
                         columns=parse_columns(request.args)[0])
-    return send_file(output, as_attachment=True, download_name=export_filename('xlsx', now_utc()),
+    return send_file(output, as_attachment=True, download_name=export_filename('xlsx', utc_now()),
                      mimetype='application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
                      max_age=0)

@@ -7,8 +7,9 @@ from ..browse import dashboard
 from ..browse.cache import FiguresCache, data_version
 from ..browse.daily import CHART_DAYS, daily_series
 from ..browse.responses import total_responses
+from ..clock import utc_now
 from . import bp
-from .helpers import load_data_url, now_utc
+from .helpers import load_data_url
 
 
 @bp.route('/')
@@ -27,7 +28,7 @@ def index():
 
 
 def dashboard_figures(days: int) -> dict:
-    now = now_utc()
+    now = utc_now()
     today = now.date()
     figures = dict(total=total_responses(), as_of=now)
     if figures['total']:

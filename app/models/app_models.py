@@ -1,21 +1,18 @@
 """App-bind models: who uses Flowdesk and what they did."""
-from datetime import datetime, timezone
+from datetime import datetime
 
 from sqlalchemy import Boolean, Index, Integer, Unicode
 from sqlalchemy.orm import Mapped, mapped_column
 
 from config import APP_SCHEMA_KEY
+
+from ..clock import utc_now
 from ..extensions import db
 from .types import LongText, UtcDateTime, table_args
 
 ROLE_VIEWER = 'viewer'
 ROLE_ADMIN = 'admin'
 ROLES = (ROLE_VIEWER, ROLE_ADMIN)
-
-
-def utcnow() -> datetime:
-    """Current time as naive UTC, the form every timestamp is stored in."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 class User(db.Model):
@@ -28,8 +25,8 @@ class User(db.Model):
     display_name: Mapped[str] = mapped_column(Unicode(256), nullable=False)
     role: Mapped[str] = mapped_column(Unicode(16), nullable=False, default=ROLE_VIEWER)
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
-    first_seen: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=utcnow)
-    last_seen: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=utcnow)
+    first_seen: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=utc_now)
+    last_seen: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=utc_now)
 
     @property
     def is_admin(self) -> bool:
@@ -50,7 +47,7 @@ class AuditEvent(db.Model):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=utcnow)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=utc_now)
     actor: Mapped[str] = mapped_column(Unicode(256), nullable=False)
     action: Mapped[str] = mapped_column(Unicode(64), nullable=False)
     target: Mapped[str | None] = mapped_column(Unicode(256))

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from config import APP_SCHEMA_KEY
 
 from ..extensions import db
-from .app_models import utcnow
+from ..clock import utc_now
 from .types import UtcDateTime, table_args
 
 
@@ -26,8 +26,8 @@ class Inbox(db.Model):
     #: Which files of the folder are loaded (a glob such as ``*.csv``).
     pattern: Mapped[str] = mapped_column(Unicode(200), nullable=False, default='*.csv')
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=utc_now)
 
     @property
     def actor(self) -> str:

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from config import OPS_SCHEMA_KEY
 
 from ..extensions import db
-from .app_models import utcnow
+from ..clock import utc_now
 from .types import LongText, UtcDateTime, table_args
 
 RUN_RUNNING, RUN_SUCCEEDED, RUN_FAILED, RUN_INTERRUPTED = (
@@ -28,7 +28,7 @@ class JobRun(db.Model):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     job: Mapped[str] = mapped_column(Unicode(64), nullable=False)
-    started_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=utcnow)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=utc_now)
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     host: Mapped[str] = mapped_column(Unicode(128), nullable=False)
     #: running, succeeded, failed, interrupted

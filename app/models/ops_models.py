@@ -10,8 +10,9 @@ from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, Unicode,
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from config import OPS_SCHEMA_KEY
+
+from ..clock import utc_now
 from ..extensions import db
-from .app_models import utcnow
 from .types import Day, UtcDateTime, table_args
 
 FLOW_TYPES = ('API', 'FILE', 'QUEUE', 'BATCH', 'DB')
@@ -127,7 +128,7 @@ class LoadBatch(db.Model):
     file_size: Mapped[int | None] = mapped_column(BigInteger)
     sha256: Mapped[str | None] = mapped_column(Unicode(64))
     loaded_by: Mapped[str] = mapped_column(Unicode(256), nullable=False)
-    started_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=utcnow)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=utc_now)
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     #: running, succeeded, failed, interrupted, undone
     status: Mapped[str] = mapped_column(Unicode(16), nullable=False, default='running')
@@ -172,7 +173,8 @@ class LoadError(db.Model):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     batch_id: Mapped[int] = mapped_column(
-        Integer, ForeignKey(f'{OPS_SCHEMA_KEY}.load_batches.id', ondelete='CASCADE'), nullable=False)
+        Integer, ForeignKey(f'{OPS_SCHEMA_KEY}.load_batches.id', ondelete='CASCADE'),
+        nullable=False)
     line: Mapped[int | None] = mapped_column(BigInteger)
     column: Mapped[str | None] = mapped_column(Unicode(128))
     value: Mapped[str | None] = mapped_column(Unicode(200))

@@ -6,7 +6,7 @@
   timestamp is naive UTC.
 """
 from sqlalchemy import BigInteger, Date, DateTime, Integer, UnicodeText
-from sqlalchemy.dialects import mssql, postgresql, sqlite
+from sqlalchemy.dialects import mssql
 
 #: A calendar day: DATE on SQL Server too (without a server to ask, the dialect says DATETIME).
 Day = Date().with_variant(mssql.DATE(), 'mssql')
@@ -28,4 +28,4 @@ def table_args(schema_key: str, *items, **options):
     return (*items, {'schema': schema_key, 'quote': True, 'quote_schema': True, **options})
 
 
-__all__ = ['Day', 'UtcDateTime', 'BigId', 'LongText', 'table_args', 'mssql', 'postgresql', 'sqlite']
+__all__ = ['Day', 'UtcDateTime', 'BigId', 'LongText', 'table_args']

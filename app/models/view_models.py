@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from config import APP_SCHEMA_KEY
 
 from ..extensions import db
-from .app_models import utcnow
+from ..clock import utc_now
 from .types import UtcDateTime, table_args
 
 #: The pages a view can be saved from.
@@ -37,9 +37,9 @@ class SavedView(db.Model):
     shared: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     team: Mapped[str | None] = mapped_column(Unicode(100), index=True)
     owner_default: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=utcnow,
-                                                 onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=utc_now,
+                                                 onupdate=utc_now)
 
     def __repr__(self) -> str:
         return f'<SavedView {self.id} {self.owner_login} {self.page} {self.name!r}>'

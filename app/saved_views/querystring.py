@@ -44,7 +44,7 @@ class OpenedQuery:
 def parse_page_args(page: str, args: MultiDict):
     """The page's ParseResult for ``args`` (the same checks as the page itself)."""
     if page == 'responses':
-        from ..main.helpers import read_response_filter
+        from ..request_args import read_response_filter
         return read_response_filter(args)[0]
     return parse_flow_filter(args)
 

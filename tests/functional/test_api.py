@@ -1,14 +1,16 @@
 """The JSON API: shapes, cursor pagination, the same filters as the pages, JSON errors with
 proper status codes, identity rules, and an OpenAPI description that matches the routes and
 parameters the app really has."""
+import base64
+import re
 from datetime import timedelta
 
 from parameterized import parameterized
 from sqlalchemy import func, or_, select
 
 from app.api.openapi import OPERATIONS
+from app.clock import utc_today
 from app.extensions import db
-from app.main.helpers import today_utc
 from app.models import Flow, Response, ResponseDaily
 from tests.base import on_every_backend
 from tests.functional.browse_data import SeededTestCase
@@ -120,10 +122,11 @@ class ApiTests(SeededTestCase):
         self.assertEqual(one['flow_code'], codes[0])
         self.assertIn('error_rate_7d', one)
         self.get_json('/api/v1/flows/NOPE', status=404)
-        self.assertIn('type', self.get_json('/api/v1/flows?type=FTP', status=400)['error']['fields'])
+        refused = self.get_json('/api/v1/flows?type=FTP', status=400)
+        self.assertIn('type', refused['error']['fields'])
 
     def test_daily_stats_match_the_summary(self):
-        today = today_utc()
+        today = utc_today()
         data = self.get_json(f'/api/v1/stats/daily?from={today - timedelta(days=6)}&to={today}'
                              '&status=ERROR')
         total = db.session.scalar(select(func.sum(ResponseDaily.responses)).where(
@@ -132,6 +135,43 @@ class ApiTests(SeededTestCase):
         self.assertEqual({item['status'] for item in data['items']}, {'ERROR'})
         self.assertIn('to', self.get_json('/api/v1/stats/daily?from=2026-03-05&to=2026-03-01',
                                           status=400)['error']['fields'])
+
+    @parameterized.expand([
+        ('responses', '/api/v1/responses?flow=a%20b', 'flow',
+         'A B is not a flow code (flow codes are 2–32 letters, digits, - or _).'),
+        ('daily', '/api/v1/stats/daily?flow=a%20b', 'flow',
+         'A B is not a flow code (flow codes are 2–32 letters, digits, - or _).'),
+        ('daily statuses', '/api/v1/stats/daily?status=ok,nope', 'status',
+         'Unknown status NOPE: use OK, WARN, ERROR.'),
+        ('daily too many flows', '/api/v1/stats/daily?flow=' + ','.join(f'F{n:02}'
+                                                                        for n in range(51)),
+         'flow', 'Choose at most 50 flows.'),
+        ('responses size', '/api/v1/responses?size=501', 'size',
+         'Page size must be between 1 and 500.'),
+        ('flows size', '/api/v1/flows?size=0', 'size', 'Page size must be between 1 and 500.'),
+        ('flows size not a number', '/api/v1/flows?size=ten', 'size',
+         'Page size must be between 1 and 500.'),
+    ])
+    def test_the_api_and_the_pages_read_parameters_alike(self, _name, url, field, message):
+        self.assertEqual(self.get_json(url, status=400)['error']['fields'][field], message)
+
+    def test_daily_flows_and_statuses_are_case_insensitive_lists(self):
+        code = self.flow_codes()[0]
+        today = utc_today()
+        data = self.get_json(f'/api/v1/stats/daily?flow={code.lower()},{code}&status=error')
+        total = db.session.scalar(select(func.sum(ResponseDaily.responses)).where(
+            ResponseDaily.day >= today - timedelta(days=29), ResponseDaily.day <= today,
+            ResponseDaily.flow_code == code,
+            ResponseDaily.status == 'ERROR'))
+        self.assertEqual(sum(item['responses'] for item in data['items']), total or 0)
+
+    def test_a_flow_cursor_with_a_trailing_newline_is_refused(self):
+        """Flow codes match up to the very end of the text (``\\Z``): ``$`` would also accept
+        a code followed by a newline."""
+        code = self.flow_codes()[0]
+        token = base64.urlsafe_b64encode(f'{code}\n'.encode()).decode('ascii').rstrip('=')
+        data = self.get_json(f'/api/v1/flows?cursor={token}', status=400)
+        self.assertIn('cursor', data['error']['fields'])
 
     def test_identity(self):
         anonymous = self.get_json('/api/v1/responses', status=401, client=self.client_for(None))
@@ -151,11 +191,10 @@ class OpenApiTests(SeededTestCase):
     def test_document_matches_the_routes(self):
         spec = self.client.get('/api/v1/openapi.json').get_json()
         self.assertEqual(spec['openapi'], '3.0.3')
-        routes = {rule.rule[len('/api/v1'):].replace('<int:', '{').replace('<', '{')
-                  .replace('>', '}') for rule in self.app.url_map.iter_rules()
-                  if rule.rule.startswith('/api/v1/')}
+        routes = {re.sub(r'<(?:\w+:)?(\w+)>', r'{\1}', rule.rule[len('/api/v1'):])
+                  for rule in self.app.url_map.iter_rules() if rule.rule.startswith('/api/v1/')}
         self.assertEqual(set(spec['paths']), routes)
-        for path, operation in spec['paths'].items():
+        for operation in spec['paths'].values():
             for ref in (r['content']['application/json']['schema'].get('$ref')
                         for r in operation['get']['responses'].values()):
                 if ref:

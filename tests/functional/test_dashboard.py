@@ -6,7 +6,7 @@ import re
 from datetime import datetime, time, timedelta
 
 from app.browse import dashboard
-from app.main.helpers import now_utc
+from app.clock import utc_now
 from app.models import Response
 from tests.base import FlowdeskTestCase, on_every_backend
 from tests.functional.browse_data import SeededTestCase
@@ -15,7 +15,7 @@ from tests.functional.browse_data import SeededTestCase
 @on_every_backend
 class DashboardTests(SeededTestCase):
     def test_last_24_hours_match_the_rows(self):
-        now = now_utc()
+        now = utc_now()
         body = self.assertPageContains(self.client.get('/'), 'Responses, last 24 h')
         expected = self.count_where(Response.responded_at >= now - timedelta(hours=24),
                                     Response.responded_at < now)
@@ -28,7 +28,7 @@ class DashboardTests(SeededTestCase):
         body = self.assertPageContains(self.client.get('/'), 'id="failing-rule"')
         self.assertIn(f'at least {dashboard.FAILING_MIN_RESPONSES} responses in the last 3 hours',
                       body)
-        now = now_utc()
+        now = utc_now()
         for flow in dashboard.failing_now(now):
             self.assertGreaterEqual(flow.responses, dashboard.FAILING_MIN_RESPONSES)
             self.assertGreaterEqual(flow.error_rate, dashboard.FAILING_ERROR_SHARE)
@@ -43,7 +43,7 @@ class DashboardTests(SeededTestCase):
             self.assertEqual(len(chart['labels']), days)
             self.assertEqual([s['status'] for s in chart['series']], ['OK', 'WARN', 'ERROR'])
             shown = sum(sum(s['counts']) for s in chart['series'])
-            first_day = now_utc().date() - timedelta(days=days - 1)
+            first_day = utc_now().date() - timedelta(days=days - 1)
             expected = self.count_where(
                 Response.responded_at >= datetime.combine(first_day, time.min))
             self.assertEqual(shown, expected)

@@ -1,9 +1,9 @@
 """The dashboard's per-process cache: reused between requests, refreshed at once by a load."""
 from datetime import datetime, timedelta
 
+from app.clock import utc_now
 from app.extensions import db
 from app.models import Response
-from app.models.app_models import utcnow
 from app.seeding import seed_demo
 from tests.base import FlowdeskTestCase
 
@@ -22,7 +22,7 @@ class DashboardCacheTests(FlowdeskTestCase):
         self.assertEqual(self.total_shown(), '1,000')
         # A row written behind Flowdesk's back (no load batch) is not seen while cached...
         db.session.add(Response(response_id=10_001, flow_code=db.session.scalars(
-            db.select(Response.flow_code)).first(), responded_at=utcnow() - timedelta(hours=1),
+            db.select(Response.flow_code)).first(), responded_at=utc_now() - timedelta(hours=1),
             status='OK'))
         db.session.commit()
         self.assertEqual(self.total_shown(), '1,000')

@@ -5,8 +5,8 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from app.clock import utc_today
 from app.extensions import db
-from app.main.helpers import today_utc
 from app.models import Flow, Response, ResponseDaily
 from tests.base import FlowdeskTestCase, on_every_backend
 from tests.functional.browse_data import SeededTestCase
@@ -44,7 +44,7 @@ class FlowListTests(SeededTestCase):
         _codes, body = self.listed()
         row = body[body.index(f'href="/flows/{code}"'):]
         row = row[:row.index('</tr>')]
-        first = today_utc() - timedelta(days=6)
+        first = utc_today() - timedelta(days=6)
         total = db.session.scalar(select(func.sum(ResponseDaily.responses)).where(
             ResponseDaily.flow_code == code, ResponseDaily.day >= first)) or 0
         self.assertIn(f'{total:,}', row)
@@ -53,8 +53,8 @@ class FlowListTests(SeededTestCase):
         self.assertIn(f'{last:%Y-%m-%d %H:%M}', row)
 
     def test_unknown_type_is_a_message(self):
-        self.assertPageContains(self.client.get('/flows?type=FTP'), 'Unknown flow type &#34;FTP&#34;',
-                                status=400)
+        self.assertPageContains(self.client.get('/flows?type=FTP'),
+                                'Unknown flow type &#34;FTP&#34;', status=400)
 
     def test_no_match_says_what_to_do(self):
         self.assertPageContains(self.client.get('/flows?q=zzzzzz'), 'No flows match these filters',

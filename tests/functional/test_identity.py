@@ -9,9 +9,9 @@ from datetime import timedelta
 
 from sqlalchemy import event
 
+from app.clock import utc_now
 from app.extensions import db
 from app.models import AuditEvent, User
-from app.models.app_models import utcnow
 from tests.base import ADMIN, VIEWER, FlowdeskTestCase, on_every_backend, postgres_urls
 from tests.csrf_helpers import form_page
 from tests.fastcgi_client import csrf_token
@@ -83,7 +83,7 @@ class RemoteUserTest(FlowdeskTestCase):
         self.assertEqual(writes, [], 'reading pages within a minute must not write')
         self.assertEqual(users()[0].last_seen, first_seen)
 
-        an_hour_ago = utcnow() - timedelta(hours=1)
+        an_hour_ago = utc_now() - timedelta(hours=1)
         db.session.execute(db.update(User).values(last_seen=an_hour_ago))
         db.session.commit()
         db.session.remove()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from app.extensions import db
 from app.models import AuditEvent, Inbox, JobRun, SchedulerTick
-from app.models.app_models import utcnow
+from app.clock import utc_now
 from tests.base import ADMIN, FlowdeskTestCase, on_every_backend
 from tests.csrf_helpers import form_page, token_from
 from tests.functional.jobs_support import add_inbox, write_responses
@@ -134,13 +134,13 @@ class SchedulerHealthTests(FlowdeskTestCase):
         return response.get_json()['jobs']
 
     def test_the_signal_turns_when_the_ticks_stop(self):
-        self.tick_at(utcnow() - timedelta(seconds=30))
+        self.tick_at(utc_now() - timedelta(seconds=30))
         jobs = self.health()
         self.assertFalse(jobs['stale'])
         self.assertLess(jobs['last_tick_age_seconds'], 170)
         self.assertNotIn('scheduler-warning', self.admin_client().get('/admin/inboxes').get_data(True))
 
-        self.tick_at(utcnow() - timedelta(minutes=4))  # three 60 s intervals missed
+        self.tick_at(utc_now() - timedelta(minutes=4))  # three 60 s intervals missed
         jobs = self.health()
         self.assertTrue(jobs['stale'])
         self.assertGreaterEqual(jobs['last_tick_age_seconds'], 240)
@@ -161,7 +161,7 @@ class SchedulerHealthTests(FlowdeskTestCase):
         self.assertIn('never run', jobs['message'])
 
     def test_failing_jobs_are_named_and_shown_with_their_error(self):
-        now = utcnow()
+        now = utc_now()
         db.session.add_all([
             JobRun(job='inbox', started_at=now - timedelta(minutes=2), finished_at=now,
                    host='web01', outcome='succeeded', summary='1 loaded'),

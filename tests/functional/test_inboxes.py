@@ -17,7 +17,7 @@ from app.extensions import db
 from app.jobs import JobContext, get_job
 from app.jobs.runner import run_job, run_tick
 from app.models import AuditEvent, InboxSighting, LoadBatch, Response
-from app.models.app_models import utcnow
+from app.clock import utc_now
 from tests.base import ASSETS, FlowdeskTestCase, on_every_backend
 from tests.functional.jobs_support import (
     RESPONSES_HEADER,
@@ -68,7 +68,7 @@ class InboxJobTests(InboxTestCase):
         batch, = self.batches()
         self.assertEqual((batch.status, batch.file_name, batch.loaded_by),
                          ('succeeded', 'inbox orders: März export.csv', 'inbox:orders'))
-        day = utcnow().date().isoformat()
+        day = utc_now().date().isoformat()
         self.assertTrue((self.folder / 'processed' / day / 'März export.csv').is_file())
         self.assertEqual(self.waiting(), [])
         audit = db.session.scalars(db.select(AuditEvent).filter_by(action='load.succeeded')).one()
@@ -192,7 +192,7 @@ class SettleTests(InboxTestCase):
         writer.start()
         try:
             self.assertTrue(first_part_written.wait(30))
-            just_now = utcnow() + timedelta(seconds=5)
+            just_now = utc_now() + timedelta(seconds=5)
             result = self.tick(now=lambda: just_now)
             self.assertIn('1 still being written', result.detail)
             seen = db.session.scalars(db.select(InboxSighting)).one()
@@ -201,7 +201,7 @@ class SettleTests(InboxTestCase):
             write_the_rest.set()
             writer.join(30)
         self.assertTrue(finished.is_set())
-        later = utcnow() + timedelta(minutes=5)
+        later = utc_now() + timedelta(minutes=5)
         result = self.tick(now=lambda: later)
         self.assertIn('1 still being written', result.detail, 'its size changed since the last tick')
         self.assertEqual(self.batches(), [])
@@ -221,7 +221,7 @@ class SettleTests(InboxTestCase):
 
     def test_a_file_another_program_holds_open_waits(self):
         write_responses(self.folder / 'locked.csv', 3)
-        later = utcnow() + timedelta(minutes=5)
+        later = utc_now() + timedelta(minutes=5)
         with mock.patch('app.inboxes.folder.opens_exclusively', return_value=False):
             self.assertIn('1 still being written', self.tick(now=lambda: later).detail)
         self.assertIn('1 loaded', self.tick(now=lambda: later).detail)

@@ -14,7 +14,7 @@ from app.extensions import db
 from app.jobs.lock import JobLock
 from app.loading.storage import SUFFIX
 from app.models import JobRun, LoadBatch
-from app.models.app_models import utcnow
+from app.clock import utc_now
 from tests.base import FlowdeskTestCase, on_every_backend
 from tests.functional.jobs_support import SubprocessMixin, add_inbox, runs
 
@@ -51,10 +51,10 @@ class JobsRunTests(FlowdeskTestCase):
         self.assertEqual(len(runs()), 3)
 
     def test_due_ness_is_read_from_the_database(self):
-        db.session.add(JobRun(job='sweep', started_at=utcnow() - timedelta(minutes=20),
-                              finished_at=utcnow(), host='other-server', outcome='succeeded'))
-        db.session.add(JobRun(job='inbox', started_at=utcnow() - timedelta(seconds=10),
-                              finished_at=utcnow(), host='other-server', outcome='succeeded'))
+        db.session.add(JobRun(job='sweep', started_at=utc_now() - timedelta(minutes=20),
+                              finished_at=utc_now(), host='other-server', outcome='succeeded'))
+        db.session.add(JobRun(job='inbox', started_at=utc_now() - timedelta(seconds=10),
+                              finished_at=utc_now(), host='other-server', outcome='succeeded'))
         db.session.commit()
         result = self.jobs('run')
         lines = output_lines(result.output)
@@ -103,7 +103,7 @@ class JobsRunTests(FlowdeskTestCase):
         self.assertIn('Traceback', failed.error)
 
     def test_a_run_left_running_by_a_dead_process_is_marked_interrupted(self):
-        db.session.add(JobRun(job='sweep', started_at=utcnow() - timedelta(hours=1),
+        db.session.add(JobRun(job='sweep', started_at=utc_now() - timedelta(hours=1),
                               host='crashed', outcome='running'))
         db.session.commit()
         self.jobs('run', 'sweep', '--force')
@@ -135,7 +135,7 @@ class HousekeepingJobTests(FlowdeskTestCase):
         past = time.time() - (hours + 1) * 3600
         os.utime(old, (past, past))
         db.session.add(LoadBatch(dataset='responses', mode='append', loaded_by='CORP\\admin',
-                                 status='running', started_at=utcnow()))
+                                 status='running', started_at=utc_now()))
         db.session.commit()
         result = self.jobs('run', 'sweep', '--force')
         self.assertIn('1 interrupted batch marked, 1 expired upload deleted', result.output)
@@ -145,7 +145,7 @@ class HousekeepingJobTests(FlowdeskTestCase):
         self.assertEqual(db.session.scalars(db.select(LoadBatch.status)).all(), ['interrupted'])
 
     def test_prune_keeps_recent_runs_and_each_jobs_latest(self):
-        long_ago = utcnow() - timedelta(days=self.app.config['JOB_RUNS_KEEP_DAYS'] + 5)
+        long_ago = utc_now() - timedelta(days=self.app.config['JOB_RUNS_KEEP_DAYS'] + 5)
         for job, days in (('sweep', 2), ('sweep', 1), ('inbox', 1)):
             db.session.add(JobRun(job=job, started_at=long_ago - timedelta(days=days),
                                   host='h', outcome='succeeded'))

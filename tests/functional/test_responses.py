@@ -7,8 +7,8 @@ from datetime import timedelta
 from parameterized import parameterized
 from sqlalchemy import func, or_, select
 
+from app.clock import utc_now
 from app.extensions import db
-from app.main.helpers import now_utc
 from app.models import Flow, Response
 from tests.base import on_every_backend
 from tests.functional.browse_data import SeededTestCase
@@ -34,7 +34,7 @@ class ResponseListTests(SeededTestCase):
             .order_by(Response.responded_at.desc(), Response.response_id.desc())))
 
     def test_filter_matrix(self):
-        now = now_utc()
+        now = utc_now()
         codes = self.flow_codes()
         error = self.any_response(Response.status == 'ERROR')
         reason_word = error.error_reason.split()[0]

@@ -17,15 +17,16 @@ from openpyxl import load_workbook
 from parameterized import parameterized
 from sqlalchemy import func, select
 
+from app.clock import utc_now
 from app.extensions import db
-from app.models import LoadBatch, LoadError, Response
-from app.models.app_models import utcnow
+from app.models import AuditEvent, LoadBatch, LoadError, Response, User
 from tests.base import ADMIN, on_every_backend
 from tests.functional.test_loads import LOADS, LoadTestCase
 
 #: The server's time in these tests (naive UTC).
 NOW = datetime(2026, 11, 30, 4, 0, 0)
-HEADER = 'response_id,flow_code,responded_at,status,result_code,duration_ms,error_reason,payload_bytes'
+HEADER = ('response_id,flow_code,responded_at,status,result_code,duration_ms,error_reason,'
+          'payload_bytes')
 
 #: zone -> (gap fixture, gap line, gap message, overlap fixture, stored UTC times by id, warning)
 ZONES = [
@@ -75,7 +76,8 @@ class TimesTestCase(LoadTestCase):
 
     def stored_times(self) -> dict[int, datetime]:
         with db.engines['ops'].connect() as connection:
-            return dict(connection.execute(select(Response.response_id, Response.responded_at)).tuples().all())
+            rows = connection.execute(select(Response.response_id, Response.responded_at))
+            return dict(rows.tuples().all())
 
     def cli_load(self, fixture: str, *options: str):
         return self.app.test_cli_runner().invoke(
@@ -89,8 +91,9 @@ class PlausibleTimesTest(TimesTestCase):
                                                    'times_implausible.csv'), 'Rejected: 2 problems')
         self.assertEqual(self.count(Response), 0)
         with db.engines['ops'].connect() as connection:
-            problems = connection.execute(select(LoadError.line, LoadError.column, LoadError.message)
-                                          .order_by(LoadError.line)).all()
+            problems = connection.execute(
+                select(LoadError.line, LoadError.column, LoadError.message)
+                .order_by(LoadError.line)).all()
         self.assertEqual([(line, column) for line, column, _ in problems],
                          [(3, 'responded_at'), (4, 'responded_at')])
         self.assertIn('2062-03-01 09:00:00 UTC is in the future', problems[0].message)
@@ -113,7 +116,8 @@ class PlausibleTimesTest(TimesTestCase):
         self.assertEqual(self.stored_times(), {1: limit, 2: datetime(2000, 1, 1)})
 
     def test_limits_follow_the_settings(self):
-        self.set_config(MAX_CLOCK_SKEW_MINUTES=0, EARLIEST_RESPONSE_DATE=datetime(1970, 1, 1).date())
+        self.set_config(MAX_CLOCK_SKEW_MINUTES=0,
+                        EARLIEST_RESPONSE_DATE=datetime(1970, 1, 1).date())
         outcome = self.load('responses', '', path=self.write(
             '1,ORD-SAP-CRM,1970-01-01 00:00:00,OK,200,1,,',
             '2,ORD-SAP-CRM,2026-11-30 04:00:01,OK,200,1,,'))
@@ -182,14 +186,34 @@ class DaylightSavingTest(TimesTestCase):
             '3,ORD-SAP-CRM,2026-03-29T02:30:00+02:00,OK,200,1,,'))
         self.assertTrue(outcome.ok, outcome.problems.kept)
         self.assertEqual(outcome.warnings, [])
-        self.assertEqual(self.stored_times(), {1: datetime(2026, 7, 1, 10), 2: datetime(2026, 10, 25, 2, 30),
+        self.assertEqual(self.stored_times(), {1: datetime(2026, 7, 1, 10),
+                                               2: datetime(2026, 10, 25, 2, 30),
                                                3: datetime(2026, 3, 29, 0, 30)})
+
+
+@on_every_backend
+class RecordedTimesFollowTheClockTest(TimesTestCase):
+    """Every time Flowdesk records (column defaults included) comes from the server's clock."""
+
+    def test_a_load_batch_is_stamped_with_the_servers_clock(self):
+        batch = db.session.scalars(select(LoadBatch).order_by(LoadBatch.id.desc())).first()
+        self.assertEqual((batch.started_at, batch.finished_at), (NOW, NOW))
+
+    def test_a_new_user_and_the_audit_event_are_stamped_with_the_servers_clock(self):
+        self.assertEqual(self.client_for('CORP\\newcomer').get('/whoami').status_code, 200)
+        user = db.session.scalar(select(User).where(User.login == 'CORP\\newcomer'))
+        self.assertEqual((user.first_seen, user.last_seen), (NOW, NOW))
+        events = db.session.scalars(select(AuditEvent.at).where(
+            AuditEvent.target == user.login)).all()
+        self.assertTrue(events)
+        self.assertEqual(set(events), {NOW})
 
 
 @on_every_backend
 class SeedDemoEndsNowTest(TimesTestCase):
     def seed(self, *args):
-        return self.app.test_cli_runner().invoke(args=['seed-demo', '--force', '--responses', '2000', *args])
+        return self.app.test_cli_runner().invoke(
+            args=['seed-demo', '--force', '--responses', '2000', *args])
 
     def newest(self) -> datetime:
         return db.session.scalar(select(func.max(Response.responded_at)))
@@ -208,7 +232,7 @@ class SeedDemoEndsNowTest(TimesTestCase):
         self.app.config.pop('CLOCK')
         result = self.seed()
         self.assertEqual(result.exit_code, 0, result.output)
-        self.assertLessEqual(self.newest(), utcnow())
+        self.assertLessEqual(self.newest(), utc_now())
 
     def test_an_until_in_the_future_is_refused(self):
         result = self.seed('--until', '2026-11-30 05:00:00')
@@ -229,11 +253,13 @@ class TimeDisplayTest(TimesTestCase):
     def test_the_response_page_shows_milliseconds_without_trailing_zeros(self):
         body = self.assertPageContains(self.client.get('/responses/1'),
                                        '<time datetime="2026-11-30T02:44:47.147Z" '
-                                       'title="2026-11-30T02:44:47.147Z">2026-11-30 02:44:47.147</time>')
+                                       'title="2026-11-30T02:44:47.147Z">'
+                                       '2026-11-30 02:44:47.147</time>')
         self.assertNotIn('147000', body)
         self.assertPageContains(self.client.get('/responses/2'),
                                 '<time datetime="2026-11-30T02:44:48.123Z" '
-                                'title="2026-11-30T02:44:48.123456Z">2026-11-30 02:44:48.123</time>')
+                                'title="2026-11-30T02:44:48.123456Z">'
+                                '2026-11-30 02:44:48.123</time>')
         self.assertPageContains(self.client.get('/responses/3'),
                                 'title="2026-11-30T02:44:49Z">2026-11-30 02:44:49</time>')
         self.assertPageContains(self.client.get('/responses/4'), '>2026-11-30 02:44:50.1</time>')
@@ -241,7 +267,8 @@ class TimeDisplayTest(TimesTestCase):
     def test_lists_show_seconds_in_time_markup(self):
         body = self.assertPageContains(self.client.get('/responses'),
                                        '<time datetime="2026-11-30T02:44:47.147Z" '
-                                       'title="2026-11-30T02:44:47.147Z">2026-11-30 02:44:47</time>')
+                                       'title="2026-11-30T02:44:47.147Z">'
+                                       '2026-11-30 02:44:47</time>')
         self.assertNotIn('02:44:47.147<', body)
         self.assertPageContains(self.client.get('/flows'), '>2026-11-30 02:44:50</time>')
 

@@ -5,8 +5,18 @@ from parameterized import parameterized
 from sqlalchemy.engine import make_url
 
 from app import ConfigurationError, create_app
-from config import (DEFAULT_ODBC_DRIVER, DevelopmentConfig, ProductionConfig, TestingConfig,
-                    UATConfig, config, mssql_url, odbc_connect_parts)
+from app.datasets import boolean
+from config import (
+    DEFAULT_ODBC_DRIVER,
+    DevelopmentConfig,
+    ProductionConfig,
+    TestingConfig,
+    UATConfig,
+    config,
+    env_flag,
+    mssql_url,
+    odbc_connect_parts,
+)
 
 #: A production environment that passes every check; tests remove or spoil one setting.
 GOOD_PRODUCTION = {
@@ -264,3 +274,24 @@ class SqlServerUrlTests(unittest.TestCase):
 
 if __name__ == '__main__':
     unittest.main()
+
+
+class YesNoWordTests(unittest.TestCase):
+    """Settings and data files (a flow's ``active`` column) understand the same yes/no words."""
+
+    @parameterized.expand([(word, True) for word in ('1', 'true', 'Yes', ' on ', 'Y')]
+                          + [(word, False) for word in ('0', 'FALSE', 'no', 'off', 'n')])
+    def test_settings_and_files_agree(self, word, meaning):
+        self.assertIs(env_flag({'FLAG': word}, 'FLAG'), meaning)
+        self.assertIs(boolean(not meaning)(None)(word), meaning)
+
+    def test_empty_means_no_in_settings_and_the_default_in_files(self):
+        self.assertIs(env_flag({'FLAG': ''}, 'FLAG', default=True), False)
+        self.assertIs(boolean(True)(None)(' '), True)
+
+    @parameterized.expand([('maybe',), ('2',), ('ja',)])
+    def test_other_words_are_refused_by_both(self, word):
+        with self.assertRaisesRegex(ValueError, 'is not a yes/no value'):
+            env_flag({'FLAG': word}, 'FLAG')
+        with self.assertRaisesRegex(ValueError, 'must be true/false'):
+            boolean(True)(None)(word)

@@ -7,8 +7,22 @@ from zoneinfo import ZoneInfo
 from parameterized import parameterized
 from werkzeug.datastructures import MultiDict
 
-from app.browse.filters import (RANGE_PRESETS, ResponseFilter, parse_flow_filter,
-                                parse_response_filter)
+from app.browse.filters import (
+    RANGE_PRESETS,
+    FilterContext,
+    Parsed,
+    ResponseFilter,
+    list_values,
+    parse_flow_filter,
+    parse_flows,
+    parse_response_filter,
+    parse_result_code,
+    parse_size,
+    parse_sort,
+    parse_statuses,
+    parse_text,
+    parse_time_range,
+)
 
 NOW = datetime(2026, 3, 10, 12, 0, 0)
 BERLIN = ZoneInfo('Europe/Berlin')
@@ -112,6 +126,100 @@ class InvalidFilterTests(unittest.TestCase):
         result = parse([('status', 'ERROR'), ('size', 'x')])
         self.assertEqual(result.filter.statuses, ('ERROR',))
         self.assertEqual(set(result.errors), {'size'})
+
+
+PAGE = FilterContext(NOW, UTC)
+API = FilterContext(NOW, UTC, api=True)
+
+
+class ParameterParserTests(unittest.TestCase):
+    """Each parameter's parser on its own: the fields it sets and the message it gives."""
+
+    @parameterized.expand([
+        ('repeated', [('flow', 'a'), ('flow', 'b')], ['a', 'b']),
+        ('comma list', [('flow', ' a, ,b ,')], ['a', 'b']),
+        ('absent', [], []),
+        ('only commas', [('flow', ',,')], []),
+    ])
+    def test_list_values(self, _name, query, expected):
+        self.assertEqual(list_values(MultiDict(query), 'flow'), expected)
+
+    @parameterized.expand([
+        ('text', parse_text, PAGE, [('q', '  time out ')], {'text': 'time out'}, {}),
+        ('no text', parse_text, PAGE, [('q', '   ')], {}, {}),
+        ('short text', parse_text, PAGE, [('q', 'ab')], {},
+         {'q': 'Search text needs at least 3 characters ("ab" is too short).'}),
+        ('long text', parse_text, PAGE, [('q', 'x' * 201)], {},
+         {'q': 'Search text can be at most 200 characters.'}),
+        ('text with a NUL', parse_text, PAGE, [('q', 'abc\x00')], {},
+         {'q': 'Search text cannot contain control characters (such as NUL or tab).'}),
+        ('flows', parse_flows, PAGE, [('flow', 'ab,AB,c-1')], {'flows': ('AB', 'C-1')}, {}),
+        ('bad flow keeps the good ones', parse_flows, PAGE, [('flow', 'AB,a b')],
+         {'flows': ('AB',)},
+         {'flow': 'A B is not a flow code (flow codes are 2–32 letters, digits, - or _).'}),
+        ('code too short', parse_flows, PAGE,
+         [('flow', 'AB'), ('flow', 'A')], {'flows': ('AB',)},
+         {'flow': 'A is not a flow code (flow codes are 2–32 letters, digits, - or _).'}),
+        ('too many flows', parse_flows, PAGE, [('flow', ','.join(f'F{n:02}' for n in range(51)))],
+         {'flows': tuple(f'F{n:02}' for n in range(51))}, {'flow': 'Choose at most 50 flows.'}),
+        ('statuses in their order', parse_statuses, PAGE, [('status', 'error,ok,OK')],
+         {'statuses': ('OK', 'ERROR')}, {}),
+        ('unknown status', parse_statuses, PAGE, [('status', 'ok,nope')], {'statuses': ('OK',)},
+         {'status': 'Unknown status NOPE: use OK, WARN, ERROR.'}),
+        ('result code', parse_result_code, PAGE, [('result_code', ' -2 ')], {'result_code': -2},
+         {}),
+        ('largest result code', parse_result_code, PAGE, [('result_code', str(2**31 - 1))],
+         {'result_code': 2**31 - 1}, {}),
+        ('result code past INTEGER', parse_result_code, PAGE, [('result_code', str(2**31))], {},
+         {'result_code': 'Result code is out of range.'}),
+        ('result code not a number', parse_result_code, PAGE, [('result_code', '5x')], {},
+         {'result_code': 'Result code "5x" is not a whole number.'}),
+        ('default sort', parse_sort, PAGE, [], {'sort': 'newest'}, {}),
+        ('sort any case', parse_sort, PAGE, [('sort', ' Fastest ')], {'sort': 'fastest'}, {}),
+        ('unknown sort', parse_sort, PAGE, [('sort', 'best')], {},
+         {'sort': 'Unknown sort "best": use one of newest, oldest, slowest, fastest.'}),
+        ('no size', parse_size, PAGE, [], {}, {}),
+        ('page size', parse_size, PAGE, [('size', '100')], {'size': 100}, {}),
+        ('page size not offered', parse_size, PAGE, [('size', '7')], {},
+         {'size': 'Page size must be one of 25, 50, 100, 200.'}),
+        ('api size', parse_size, API, [('size', '7')], {'size': 7}, {}),
+        ('api size too big', parse_size, API, [('size', '501')], {},
+         {'size': 'Page size must be between 1 and 500.'}),
+        ('api size not a number', parse_size, API, [('size', 'ten')], {},
+         {'size': 'Page size must be between 1 and 500.'}),
+        ('no range', parse_time_range, PAGE, [], {'range': 'all'}, {}),
+        ('preset', parse_time_range, PAGE, [('range', '7D')],
+         {'range': '7d', 'start': datetime(2026, 3, 3, 12, 0)}, {}),
+        ('dates mean custom', parse_time_range, PAGE, [('to', '2026-03-01')],
+         {'range': 'custom', 'raw_from': '', 'raw_to': '2026-03-01',
+          'end': datetime(2026, 3, 2)}, {}),
+        ('unknown range', parse_time_range, PAGE, [('range', 'week')], {},
+         {'range': 'Unknown time range "week": use one of all, 1h, 24h, 7d, 30d, 90d, custom.'}),
+        ('preset with dates', parse_time_range, PAGE, [('range', 'all'), ('from', '2026-03-01')],
+         {'range': 'all'}, {'range': 'You entered dates but chose "Any time": choose "Custom '
+                                     'dates" to use them, or clear the dates.'}),
+        ('custom without dates', parse_time_range, PAGE, [('range', 'custom')],
+         {'range': 'custom', 'raw_from': '', 'raw_to': ''},
+         {'range': 'Custom dates need a From or a To date (or both).'}),
+        ('date out of range', parse_time_range, PAGE, [('from', '0999-01-01')],
+         {'range': 'custom', 'raw_from': '0999-01-01', 'raw_to': ''},
+         {'from': '"0999-01-01" is out of range. Dates must be between 1900-01-01 and '
+                  '2999-12-31.'}),
+        ('not a date', parse_time_range, PAGE, [('to', 'soon')],
+         {'range': 'custom', 'raw_from': '', 'raw_to': 'soon'},
+         {'to': '"soon" is not a date or time: use YYYY-MM-DD or YYYY-MM-DD HH:MM.'}),
+        ('to before from', parse_time_range, PAGE, [('from', '2026-03-02'), ('to', '2026-03-01')],
+         {'range': 'custom', 'raw_from': '2026-03-02', 'raw_to': '2026-03-01',
+          'start': datetime(2026, 3, 2), 'end': datetime(2026, 3, 2)},
+         {'to': 'To must be later than From.'}),
+    ])
+    def test_parser(self, _name, parser, context, query, values, errors):
+        found = parser(MultiDict(query), context)
+        self.assertEqual(found, Parsed(values, errors))
+
+    def test_the_composed_filter_keeps_each_parsers_messages_in_parameter_order(self):
+        result = parse([('size', 'x'), ('sort', 'x'), ('status', 'x'), ('q', 'x')])
+        self.assertEqual(list(result.errors), ['q', 'status', 'sort', 'size'])
 
 
 class FlowFilterTests(unittest.TestCase):
