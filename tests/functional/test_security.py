@@ -271,7 +271,15 @@ class CacheControlTests(FlowdeskTestCase):
             file_name='bad_repeated_key.csv', user=ADMIN))
         self.assertGreater(db.session.get(LoadBatch, rejected.batch_id).error_count, 0)
         self.admin_client().get('/')
+        from app.models import Inbox
+        from app.saved_views.store import create_view
+        inbox = Inbox(name='drop', folder=str(ASSETS), dataset='responses', mode='append')
+        db.session.add(inbox)
+        db.session.commit()
+        view = create_view(ADMIN, 'responses', 'errors', 'status=ERROR', shared=False)
         self.values = {
+            'inbox_id': inbox.id,
+            'view_id': view.id,
             'batch_id': rejected.batch_id,
             'response_id': db.session.scalars(db.select(Response.response_id)).first(),
             'flow_code': db.session.scalars(db.select(Flow.flow_code)).first(),
