@@ -1,5 +1,7 @@
-"""Admin pages: data loads and their history (loads), users and roles (users), the audit log
-(audit_views). Every view here is for admins only."""
+"""Admin pages, for admins only. Each view module is named after the pages it serves: data loads
+and their history (``loads``), users and roles (``users``), the audit log (``audit_log``). Their
+forms are in ``forms``; paged lists use ``db.paginate`` and the macros of ``_lists.html``.
+A new group of pages is a new module imported at the end of this file."""
 from flask import Blueprint
 
 from ..identity import admin_required
@@ -14,4 +16,4 @@ def require_admin():
     return None
 
 
-from . import audit_views, loads, users  # noqa: E402,F401  (registers the routes)
+from . import audit_log, loads, users  # noqa: E402,F401  (registers the routes)

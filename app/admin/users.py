@@ -4,38 +4,20 @@ reactivate (the rules live in app/roles.py)."""
 from __future__ import annotations
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
-from flask_wtf import FlaskForm
 from sqlalchemy import false, true
-from wtforms import SelectField, StringField
-from wtforms.validators import Length, Optional
 
 from .. import roles
 from ..extensions import db
+from ..forms import ButtonForm
 from ..identity import bootstrap_admins
-from ..models import ROLE_ADMIN, ROLE_VIEWER, User
-from ..params import no_control_characters, page_number
+from ..models import User
+from ..params import page_number
 from . import bp
+from .forms import UserSearchForm, read_filter
 
 USERS_PER_PAGE = 50
-
-
-class UserSearchForm(FlaskForm):
-    """The filter above the list (GET, so no CSRF token: it changes nothing)."""
-    class Meta:
-        csrf = False
-
-    q = StringField('Login or name contains',
-                    validators=[Optional(), Length(max=256), no_control_characters])
-    role = SelectField('Role', choices=[('', 'Any role'), (ROLE_VIEWER, 'Viewer'),
-                                        (ROLE_ADMIN, 'Admin')], validators=[Optional()])
-    status = SelectField('Status', choices=[('', 'Active and deactivated'), ('active', 'Active'),
-                                            ('deactivated', 'Deactivated')],
-                         validators=[Optional()])
-
-
-class UserChangeForm(FlaskForm):
-    """Each button on the page is one of these: a POST carrying only the CSRF token; the user
-    and the change are in the URL."""
+#: The changes a button on the page can ask for (the last part of its URL).
+USER_CHANGES = '<any("grant-admin", "revoke-admin", deactivate, reactivate):change>'
 
 
 def filtered_users(form: UserSearchForm):
@@ -55,29 +37,21 @@ def filtered_users(form: UserSearchForm):
 
 @bp.route('/users')
 def users():
-    form = UserSearchForm(request.args)
-    if not form.validate():
-        flash('The filter was not understood and is ignored: '
-              + '; '.join(f'{form[name].label.text}: {" ".join(errors)}'
-                          for name, errors in form.errors.items()), 'warning')
-        form = UserSearchForm(formdata=None)
-    page = page_number(request.args)
-    pagination = db.paginate(filtered_users(form), page=page, per_page=USERS_PER_PAGE,
-                             error_out=False)
+    form = read_filter(UserSearchForm, request.args)
+    pagination = db.paginate(filtered_users(form), page=page_number(request.args),
+                             per_page=USERS_PER_PAGE, error_out=False)
     return render_template('admin/users.html', form=form, pagination=pagination,
-                           change_form=UserChangeForm(), listed_admins=bootstrap_admins(),
+                           change_form=ButtonForm(), listed_admins=bootstrap_admins(),
                            active_admins=roles.active_admin_count())
 
 
-@bp.route('/users/<int32:user_id>/<any("grant-admin", "revoke-admin", deactivate, reactivate):change>',
-          methods=['POST'])
+@bp.route(f'/users/<int32:user_id>/{USER_CHANGES}', methods=['POST'])
 def change_user(user_id: int, change: str):
-    form = UserChangeForm()
+    form = ButtonForm()
     if not form.validate_on_submit():  # CSRFProtect answers 400 first when the token is bad
         abort(400)
-    target = db.session.get(User, user_id)
-    if target is None:
-        abort(404, description='There is no such user: the list may be out of date, reload it.')
+    target = db.get_or_404(User, user_id, description='There is no such user: the list may be '
+                                                      'out of date, reload it.')
     try:
         result = roles.change_user(g.user, target, change)
     except roles.ChangeRefused as refusal:
