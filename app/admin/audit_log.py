@@ -12,7 +12,7 @@ from ..models import AuditEvent
 from ..params import page_number
 from ..templating import display_zone
 from . import bp
-from .forms import AuditFilterForm, read_filter
+from .forms import AuditFilterForm, read_filter, text_in_any
 
 EVENTS_PER_PAGE = 50
 
@@ -26,9 +26,7 @@ def utc_start_of(day: date) -> datetime:
 def filtered_events(form: AuditFilterForm):
     query = db.select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
     if form.who.data:
-        who = form.who.data.strip()
-        query = query.where(AuditEvent.actor.icontains(who, autoescape=True)
-                            | AuditEvent.target.icontains(who, autoescape=True))
+        query = query.where(text_in_any(form.who.data, AuditEvent.actor, AuditEvent.target))
     if form.action.data:
         query = query.where(AuditEvent.action == form.action.data)
     if form.date_from.data:

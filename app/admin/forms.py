@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import flash
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
+from sqlalchemy import or_
 from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField
 from wtforms.validators import AnyOf, DataRequired, Length, Optional, Regexp, ValidationError
 
@@ -38,6 +39,13 @@ def read_filter(form_class, args, configure=None):
     if configure:
         configure(form)
     return form
+
+
+def text_in_any(text: str, *columns):
+    """What a filter's search text means: a case-insensitive part of any of ``columns``, with
+    ``%`` and ``_`` taken literally."""
+    needle = text.strip()
+    return or_(*(column.icontains(needle, autoescape=True) for column in columns))
 
 
 class UserSearchForm(FlaskForm):

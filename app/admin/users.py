@@ -13,7 +13,7 @@ from ..identity import bootstrap_admins
 from ..models import User
 from ..params import page_number
 from . import bp
-from .forms import UserSearchForm, read_filter
+from .forms import UserSearchForm, read_filter, text_in_any
 
 USERS_PER_PAGE = 50
 #: The changes a button on the page can ask for (the last part of its URL).
@@ -23,9 +23,7 @@ USER_CHANGES = '<any("grant-admin", "revoke-admin", deactivate, reactivate):chan
 def filtered_users(form: UserSearchForm):
     query = db.select(User).order_by(User.login)
     if form.q.data:
-        needle = form.q.data.strip()
-        query = query.where(User.login.icontains(needle, autoescape=True)
-                            | User.display_name.icontains(needle, autoescape=True))
+        query = query.where(text_in_any(form.q.data, User.login, User.display_name))
     if form.role.data:
         query = query.where(User.role == form.role.data)
     if form.status.data == 'active':
