@@ -1,7 +1,8 @@
-"""Admin pages, for admins only. Each view module is named after the pages it serves: data loads
-and their history (``loads``), users and roles (``users``), the audit log (``audit_log``). Their
-forms are in ``forms``; paged lists use ``db.paginate`` and the macros of ``_lists.html``.
-A new group of pages is a new module imported at the end of this file."""
+"""Admin pages, for admins only. One view module per group of pages, named ``<pages>_views``:
+data loads and their history (``loads_views``), users and roles (``users_views``), the audit log
+(``audit_views``). Their forms are in ``forms``; paged lists use ``db.paginate`` and the macros
+of ``_lists.html``. A new group of pages is a new ``*_views`` module imported at the end of this
+file."""
 from flask import Blueprint
 
 from ..identity import admin_required
@@ -16,4 +17,4 @@ def require_admin():
     return None
 
 
-from . import audit_log, loads, users  # noqa: E402,F401  (registers the routes)
+from . import audit_views, loads_views, users_views  # noqa: E402,F401  (registers the routes)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
-from app.admin.loads import BATCHES_PER_PAGE
+from app.admin.loads_views import BATCHES_PER_PAGE
 from app.extensions import db
 from app.models import LoadBatch
 from tests.base import ADMIN, FlowdeskTestCase, on_every_backend

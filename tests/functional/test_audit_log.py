@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from app.admin.audit_log import EVENTS_PER_PAGE
+from app.admin.audit_views import EVENTS_PER_PAGE
 from app.extensions import db
 from app.models import AuditEvent, User
 from tests.base import ADMIN, VIEWER, FlowdeskTestCase, on_every_backend
