@@ -1,6 +1,8 @@
-"""Admin pages: data loads and their history (loads), users and roles (users), the audit log
-(audit_views), inbox folders (inbox_views) and scheduled jobs (jobs_views). Every view here
-is for admins only."""
+"""Admin pages, for admins only. One view module per group of pages, named ``<pages>_views``:
+data loads and their history (``loads_views``), users and roles (``users_views``), the audit log
+(``audit_views``), inbox folders (``inbox_views``) and scheduled jobs (``jobs_views``). Their
+forms are in ``forms``; paged lists use ``db.paginate`` and the macros of ``_lists.html``. A new
+group of pages is a new ``*_views`` module imported at the end of this file."""
 from flask import Blueprint
 
 from ..identity import admin_required
@@ -15,4 +17,4 @@ def require_admin():
     return None
 
 
-from . import audit_views, inbox_views, jobs_views, loads, users  # noqa: E402,F401  (registers the routes)
+from . import audit_views, inbox_views, jobs_views, loads_views, users_views  # noqa: E402,F401  (registers the routes)

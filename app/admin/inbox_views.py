@@ -2,62 +2,21 @@
 itself), and *Check folder*. The inbox job (app/inboxes) does the loading."""
 from __future__ import annotations
 
-from pathlib import Path, PurePosixPath, PureWindowsPath
+from pathlib import Path
 
 from flask import abort, flash, redirect, render_template, url_for
-from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import BooleanField, SelectField, StringField
-from wtforms.validators import DataRequired, Length, Regexp, ValidationError
 
 from .. import audit
-from ..extensions import db
-from ..inboxes.check import check_folder
-from ..loading import MODE_HELP, MODES
 from ..clock import utc_now
+from ..extensions import db
+from ..forms import ButtonForm
+from ..inboxes.check import check_folder
 from ..models.inbox_models import Inbox
 from . import bp
-from .loads import DATASET_CHOICES
+from .forms import InboxForm
 
 FIELDS = ('name', 'folder', 'dataset', 'mode', 'pattern', 'active')
-
-
-class InboxForm(FlaskForm):
-    name = StringField('Name', validators=[
-        DataRequired('Give the inbox a name.'), Length(max=64),
-        Regexp(r'^[\w][\w .-]*$', message='Use letters, digits, spaces, dots, dashes and '
-                                          'underscores (it names the batches in the history).')])
-    folder = StringField('Folder', validators=[DataRequired('Give the folder.'), Length(max=1000)],
-                         description=r'A local path (D:\Flowdesk\inbox) or a share '
-                                     r'(\\files01\exports\orders).')
-    dataset = SelectField('Dataset', choices=DATASET_CHOICES)
-    mode = SelectField('Mode', choices=[(mode, f'{mode} — {MODE_HELP[mode]}') for mode in MODES])
-    pattern = StringField('Files', default='*.csv', validators=[
-        DataRequired('Give a file pattern, e.g. *.csv.'), Length(max=200)],
-        description='A pattern such as *.csv or orders_*.xlsx; files in subfolders are not read.')
-    active = BooleanField('Active: load files on every tick', default=True)
-
-    def __init__(self, *args, inbox_id: int | None = None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.inbox_id = inbox_id
-
-    def validate_name(self, field):
-        taken = db.session.scalar(select(Inbox.id).where(Inbox.name == field.data.strip()))
-        if taken is not None and taken != self.inbox_id:
-            raise ValidationError('Another inbox has this name.')
-
-    def validate_folder(self, field):
-        value = field.data.strip()
-        if not (PureWindowsPath(value).is_absolute() or PurePosixPath(value).is_absolute()):
-            raise ValidationError(r'Give a full path: D:\folder or \\server\share\folder.')
-
-    def validate_pattern(self, field):
-        if any(mark in field.data for mark in ('/', '\\', '..')):
-            raise ValidationError('A pattern names files of the folder only: no / or \\.')
-
-
-class ActionForm(FlaskForm):
-    """A button that changes something (CSRF only)."""
 
 
 def describe(inbox: Inbox) -> str:
@@ -66,16 +25,14 @@ def describe(inbox: Inbox) -> str:
 
 
 def get_inbox(inbox_id: int) -> Inbox:
-    inbox = db.session.get(Inbox, inbox_id)
-    if inbox is None:
-        abort(404, description='There is no such inbox: the list may be out of date, reload it.')
-    return inbox
+    return db.get_or_404(Inbox, inbox_id, description='There is no such inbox: the list may be '
+                                                      'out of date, reload it.')
 
 
 @bp.route('/inboxes')
 def inboxes():
     rows = db.session.scalars(select(Inbox).order_by(Inbox.name)).all()
-    return render_template('admin/inboxes.html', inboxes=rows, action_form=ActionForm())
+    return render_template('admin/inboxes.html', inboxes=rows, action_form=ButtonForm())
 
 
 @bp.route('/inboxes/new', methods=['GET', 'POST'])
@@ -118,7 +75,7 @@ def edit_inbox(inbox_id: int):
 
 @bp.route('/inboxes/<int:inbox_id>/delete', methods=['POST'])
 def delete_inbox(inbox_id: int):
-    if not ActionForm().validate_on_submit():
+    if not ButtonForm().validate_on_submit():
         abort(400)
     inbox = get_inbox(inbox_id)
     audit.record('inbox.deleted', target=f'inbox {inbox.name}', detail=describe(inbox))
@@ -130,7 +87,7 @@ def delete_inbox(inbox_id: int):
 
 @bp.route('/inboxes/<int:inbox_id>/check', methods=['POST'])
 def check_inbox(inbox_id: int):
-    if not ActionForm().validate_on_submit():
+    if not ButtonForm().validate_on_submit():
         abort(400)
     inbox = get_inbox(inbox_id)
     for check in check_folder(Path(inbox.folder), inbox.pattern):

@@ -2,23 +2,14 @@
 from __future__ import annotations
 
 from flask import flash, g, redirect, render_template, request, session, url_for
-from flask_wtf import FlaskForm
-from wtforms import RadioField
-from wtforms.validators import DataRequired
 
 from .. import audit
 from ..extensions import db
+from ..forms import ButtonForm
 from ..identity import TEST_LOGIN_SESSION_KEY, find_or_create_user, stand_in_login, test_users
 from ..models import ROLE_ADMIN
 from . import bp
-
-
-class SignInForm(FlaskForm):
-    login = RadioField('Test user', validators=[DataRequired('Choose a test user.')])
-
-
-class SignOutForm(FlaskForm):
-    pass
+from .forms import SignInForm
 
 
 @bp.route('/sign-in', methods=['GET', 'POST'])
@@ -45,14 +36,14 @@ def sign_in():
             flash(f'You are now {login}.', 'success')
         return redirect(url_for('main.whoami'), code=303)
     return render_template('auth/sign_in.html', form=form, users=users,
-                           sign_out_form=SignOutForm(), chosen=session.get(TEST_LOGIN_SESSION_KEY),
+                           sign_out_form=ButtonForm(), chosen=session.get(TEST_LOGIN_SESSION_KEY),
                            windows_user=request.environ.get('REMOTE_USER') or None,
                            user=g.get('user'))
 
 
 @bp.route('/sign-out', methods=['POST'])
 def sign_out():
-    form = SignOutForm()
+    form = ButtonForm()
     if form.validate_on_submit():
         session.pop(TEST_LOGIN_SESSION_KEY, None)
     fallback = stand_in_login()

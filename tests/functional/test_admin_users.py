@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import update
 
 from app import roles
-from app.admin.users import USERS_PER_PAGE
+from app.admin.users_views import USERS_PER_PAGE
 from app.extensions import db
 from app.models import AuditEvent, User
 from tests.base import ADMIN, VIEWER, FlowdeskTestCase, on_every_backend

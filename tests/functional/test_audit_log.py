@@ -65,10 +65,12 @@ class AuditLogTest(FlowdeskTestCase):
         self.assertIn('<option value="load.completed">load.completed</option>', body)
 
     def test_filter_by_dates_in_the_display_time_zone(self):
-        add_event(datetime(2026, 2, 28, 22, 59), ADMIN, 'user.deactivated', 'CORP\\a')  # 23:59 Feb 28
-        add_event(datetime(2026, 2, 28, 23, 0), ADMIN, 'user.reactivated', 'CORP\\b')   # 00:00 Mar 1
-        add_event(datetime(2026, 3, 1, 22, 59), ADMIN, 'role.granted', 'CORP\\c')       # 23:59 Mar 1
-        add_event(datetime(2026, 3, 1, 23, 0), ADMIN, 'role.revoked', 'CORP\\d')        # 00:00 Mar 2
+        # UTC times; in Berlin (UTC+1 in winter) they are 23:59 Feb 28, 00:00 Mar 1,
+        # 23:59 Mar 1 and 00:00 Mar 2
+        add_event(datetime(2026, 2, 28, 22, 59), ADMIN, 'user.deactivated', 'CORP\\a')
+        add_event(datetime(2026, 2, 28, 23, 0), ADMIN, 'user.reactivated', 'CORP\\b')
+        add_event(datetime(2026, 3, 1, 22, 59), ADMIN, 'role.granted', 'CORP\\c')
+        add_event(datetime(2026, 3, 1, 23, 0), ADMIN, 'role.revoked', 'CORP\\d')
         body = self.admin.get('/admin/audit?date_from=2026-03-01&date_to=2026-03-01').get_data(True)
         self.assertEqual(rows(body), ['role.granted', 'user.reactivated'])
         self.assertIn('2026-03-01 00:00:00', body)
@@ -88,7 +90,8 @@ class AuditLogTest(FlowdeskTestCase):
     def test_pages_newest_first(self):
         start = datetime(2026, 3, 1, 8)
         for number in range(EVENTS_PER_PAGE + 3):
-            add_event(start + timedelta(minutes=number), ADMIN, 'role.granted', f'CORP\\u{number:03d}')
+            add_event(start + timedelta(minutes=number), ADMIN, 'role.granted',
+                      f'CORP\\u{number:03d}')
         first = self.assertPageContains(self.admin.get('/admin/audit'),
                                         f'{EVENTS_PER_PAGE + 3} events, page 1 of 2.')
         self.assertEqual(len(rows(first)), EVENTS_PER_PAGE)

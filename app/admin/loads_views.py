@@ -3,59 +3,47 @@ load history, a batch's detail page with its problems and error report, load-aft
 undo. Every POST redirects to a page that can be reloaded safely."""
 from __future__ import annotations
 
-from flask import (Response as HttpResponse, abort, current_app, flash, g, redirect,
-                   render_template, request, stream_with_context, url_for)
-from flask_wtf import FlaskForm
-from flask_wtf.file import FileAllowed, FileField, FileRequired
+import csv
+
+from flask import Response as HttpResponse
+from flask import (
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from sqlalchemy import func, select
-from wtforms import BooleanField, HiddenField, SelectField
-from wtforms.validators import AnyOf, DataRequired, Optional, Regexp
 
 from .. import audit
 from ..datasets import DATASETS
 from ..extensions import db
-from ..loading import (MODE_HELP, MODES, SHOWN_ON_PAGE, DuplicateFile, LoadRefused,
-                       LoadRequest, run_load, sweep_interrupted, undo_batch, undoable_batch_ids)
+from ..forms import ButtonForm
+from ..loading import (
+    MODE_HELP,
+    SHOWN_ON_PAGE,
+    DuplicateFile,
+    LoadRefused,
+    LoadRequest,
+    run_load,
+    sweep_interrupted,
+    undo_batch,
+    undoable_batch_ids,
+)
 from ..loading.readers import DELIMITER_NAMES
 from ..loading.report import LineBuffer, report_rows
-from ..loading.storage import (discard_if_changed, purge_expired, store_upload, stored_upload,
-                               touch)
+from ..loading.storage import discard_if_changed, purge_expired, store_upload, stored_upload, touch
 from ..models import LoadBatch, LoadError
 from ..params import optional_id, page_number
 from . import bp
+from .forms import StoredLoadForm, UploadForm
 
 BATCHES_PER_PAGE = 50
-ENCODING_CHOICES = [('auto', 'Detect (UTF-8 or Windows-1252)'), ('utf-8', 'UTF-8'),
-                    ('cp1252', 'Windows-1252 (older Excel "CSV")')]
-DATASET_CHOICES = [(spec.name, spec.label) for spec in DATASETS.values()]
-MODE_CHOICES = [(mode, f'{mode} — {MODE_HELP[mode]}') for mode in MODES]
 DELIMITER_CHARACTERS = {name: character for character, name in DELIMITER_NAMES.items()}
-
-
-class UploadForm(FlaskForm):
-    dataset = SelectField('Dataset', choices=DATASET_CHOICES)
-    mode = SelectField('Mode', choices=MODE_CHOICES, default='append')
-    encoding = SelectField('Encoding of a CSV file', choices=ENCODING_CHOICES, default='auto')
-    file = FileField('File (CSV or xlsx)', validators=[
-        FileRequired('Choose a CSV or xlsx file.'),
-        FileAllowed(['csv', 'txt', 'xlsx'], 'Only CSV (.csv, .txt) or Excel (.xlsx) files.')])
-    dry_run = BooleanField('Validate only (dry run): change nothing')
-
-
-class StoredLoadForm(FlaskForm):
-    """Loads a file already kept on the server (after a dry run, or after confirming)."""
-    sha256 = HiddenField(validators=[DataRequired(), Regexp(r'^[0-9a-f]{64}$')])
-    dataset = HiddenField(validators=[AnyOf(list(DATASETS))])
-    mode = HiddenField(validators=[AnyOf(list(MODES))])
-    encoding = HiddenField(validators=[AnyOf([c for c, _ in ENCODING_CHOICES])])
-    #: '' = sniff it; otherwise as the dry run read it
-    delimiter = HiddenField(validators=[Optional(), AnyOf(list(DELIMITER_NAMES.values()))])
-    file_name = HiddenField(validators=[DataRequired()])
-    allow_duplicate = HiddenField()
-
-
-class ActionForm(FlaskForm):
-    """A button that changes something (CSRF only)."""
 
 
 def upload_folder():
@@ -120,7 +108,8 @@ def confirm_load():
     sha256 = request.args.get('sha256', '')
     stored = stored_upload(upload_folder(), sha256, retention_hours())
     if stored is None:
-        abort(404, description='That upload is no longer kept on the server: upload the file again.')
+        abort(404, description='That upload is no longer kept on the server: upload the file '
+                               'again.')
     previous = db.session.get(LoadBatch, optional_id(request.args, 'previous') or 0)
     form = StoredLoadForm(data={
         'sha256': sha256, 'dataset': request.args.get('dataset'), 'mode': request.args.get('mode'),
@@ -164,23 +153,17 @@ def batches():
     if dataset is not None and dataset not in DATASETS:
         abort(400, description=f'Unknown dataset: use one of {", ".join(DATASETS)}.')
     query = select(LoadBatch).order_by(LoadBatch.id.desc())
-    count = select(func.count()).select_from(LoadBatch)
     if dataset:
         query = query.where(LoadBatch.dataset == dataset)
-        count = count.where(LoadBatch.dataset == dataset)
-    total = db.session.scalar(count)
-    rows = db.session.scalars(query.limit(BATCHES_PER_PAGE).offset((page - 1) * BATCHES_PER_PAGE)).all()
-    return render_template('admin/batches.html', batches=rows, page=page, total=total,
-                           per_page=BATCHES_PER_PAGE, dataset=dataset, datasets=DATASETS,
-                           undoable=undoable_batch_ids(), form=ActionForm(),
+    pagination = db.paginate(query, page=page, per_page=BATCHES_PER_PAGE, error_out=False)
+    return render_template('admin/batches.html', pagination=pagination, dataset=dataset,
+                           datasets=DATASETS, undoable=undoable_batch_ids(), form=ButtonForm(),
                            page_title='Load history')
 
 
 @bp.route('/batches/<int32:batch_id>')
 def batch(batch_id: int):
-    record = db.session.get(LoadBatch, batch_id)
-    if record is None:
-        abort(404, description=f'There is no load batch #{batch_id}.')
+    record = db.get_or_404(LoadBatch, batch_id, description=f'There is no load batch #{batch_id}.')
     problems = db.session.scalars(select(LoadError).where(LoadError.batch_id == batch_id)
                                   .order_by(LoadError.id).limit(SHOWN_ON_PAGE)).all()
     kept = db.session.scalar(select(func.count()).select_from(LoadError)
@@ -195,21 +178,18 @@ def batch(batch_id: int):
             'file_name': record.file_name or 'upload', 'allow_duplicate': ''})
     return render_template('admin/batch.html', batch=record, problems=problems, kept=kept,
                            shown=SHOWN_ON_PAGE, load_form=load_form,
-                           can_undo=batch_id in undoable_batch_ids(), form=ActionForm(),
+                           can_undo=batch_id in undoable_batch_ids(), form=ButtonForm(),
                            page_title=f'Load batch #{batch_id}')
 
 
 @bp.route('/batches/<int32:batch_id>/errors.csv')
 def batch_errors(batch_id: int):
-    record = db.session.get(LoadBatch, batch_id)
-    if record is None:
-        abort(404, description=f'There is no load batch #{batch_id}.')
+    record = db.get_or_404(LoadBatch, batch_id, description=f'There is no load batch #{batch_id}.')
     kept = db.session.scalar(select(func.count()).select_from(LoadError)
                              .where(LoadError.batch_id == batch_id))
     total = record.error_count
 
     def generate():
-        import csv
         buffer = LineBuffer()
         writer = csv.writer(buffer)
         yield '\ufeff'  # Excel opens UTF-8 CSV correctly only with a BOM
@@ -226,7 +206,7 @@ def batch_errors(batch_id: int):
 
 @bp.route('/batches/<int32:batch_id>/undo', methods=['POST'])
 def undo(batch_id: int):
-    form = ActionForm()
+    form = ButtonForm()
     if not form.validate_on_submit():
         abort(400)
     try:
