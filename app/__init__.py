@@ -11,6 +11,7 @@ from flask import Flask
 from sqlalchemy.engine import make_url
 
 from config import config as config_classes
+
 from .extensions import bootstrap, csrf, db, migrate
 
 __version__ = (Path(__file__).resolve().parent.parent / 'VERSION').read_text(encoding='utf-8').strip()

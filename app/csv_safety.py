@@ -14,7 +14,8 @@ which never runs as a formula, so it prefixes only values that start with such a
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 FORMULA_PREFIXES = ('=', '+', '-', '@', '\t', '\r')
 #: First characters an export protects with a ``'`` (and a load unprotects).

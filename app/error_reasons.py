@@ -8,9 +8,9 @@ new reasons with ``ReasonDictionary.add`` in the same transaction as the rows.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import lru_cache
 from hashlib import blake2b
-from typing import Iterable
 
 from sqlalchemy import insert, select
 from sqlalchemy.engine import Connection

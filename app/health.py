@@ -3,9 +3,9 @@ JSON, 503 when a database bind does not answer."""
 from flask import Blueprint, current_app, jsonify
 
 from . import __version__
+from .clock import utc_now
 from .database import BINDS, ping
 from .jobs.status import health_block
-from .clock import utc_now
 
 bp = Blueprint('health', __name__)
 

@@ -12,10 +12,10 @@ local hour; only an hour holding a transition checks each time exactly.
 from __future__ import annotations
 
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-_UTC = timezone.utc
+_UTC = UTC
 _LAST_MOMENT_OF_HOUR = timedelta(minutes=59, seconds=59, microseconds=999_999)
 _TRANSITION = object()  # the cached "offset" of an hour in which the zone's offset changes
 

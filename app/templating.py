@@ -2,7 +2,7 @@
 formatting in the stated display time zone."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app, g
@@ -18,7 +18,7 @@ def format_datetime(value: datetime | None, fmt: str = '%Y-%m-%d %H:%M:%S') -> s
     if value is None:
         return ''
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
+        value = value.replace(tzinfo=UTC)
     return value.astimezone(display_zone()).strftime(fmt)
 
 
@@ -26,7 +26,7 @@ def utc_iso(value: datetime, max_digits: int = 6) -> str:
     """A stored (naive UTC) time as ISO 8601 with ``Z``; the fraction keeps at most
     ``max_digits`` digits and never ends in zeros (none when it is zero)."""
     if value.tzinfo is not None:
-        value = value.astimezone(timezone.utc).replace(tzinfo=None)
+        value = value.astimezone(UTC).replace(tzinfo=None)
     return value.strftime('%Y-%m-%dT%H:%M:%S') + fraction(value, max_digits) + 'Z'
 
 

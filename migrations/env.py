@@ -14,8 +14,7 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
-from app.migration_support import (BIND_NAMES, create_schema_sql, metadata_for, schema_of,
-                                   url_of, engine_of)
+from app.migration_support import BIND_NAMES, create_schema_sql, engine_of, metadata_for, schema_of, url_of
 
 config = context.config
 fileConfig(config.config_file_name, disable_existing_loggers=False)

@@ -23,6 +23,7 @@ import statistics
 import sys
 import tempfile
 import time
+from datetime import UTC
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -209,7 +210,7 @@ def reference_read(app, minimum_day) -> tuple[int, float]:
 
 
 def run(backend: str, args) -> bool:
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
     print(f'\n=== {backend} ===')
     temporary = None
     if backend == 'sqlite':
@@ -236,7 +237,7 @@ def run(backend: str, args) -> bool:
             ok &= passed
             print(f'  {kind:<14} {p50:8.1f} {p95:8.1f} {target:8.0f}  {p95 / target:5.2f} '
                   f'{"ok" if passed else "MISSED"}')
-        now = datetime.now(timezone.utc).replace(tzinfo=None)
+        now = datetime.now(UTC).replace(tzinfo=None)
         since = now - timedelta(days=args.export_days)
         export_url = f'/responses/export.csv?from={since:%Y-%m-%dT%H:%M:%S}Z'
         rows, seconds, growth, base = measure_export(app, export_url)

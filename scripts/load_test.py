@@ -251,7 +251,7 @@ class Client:
         return status, data
 
     def pick(self) -> str:
-        kinds, weights = zip(*MIX)
+        kinds, weights = zip(*MIX, strict=True)
         return self.rng.choices(kinds, weights)[0]
 
     def run(self) -> None:
@@ -359,11 +359,11 @@ class Uploader(Client):
         fields = {'csrf_token': token.group(1), 'dataset': 'responses', 'mode': 'append',
                   'encoding': 'auto'}
         parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
-                 f'{value}\r\n'.encode('utf-8') for name, value in fields.items()]
+                 f'{value}\r\n'.encode() for name, value in fields.items()]
         parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
                      f'filename="responses-{self.uploads}.csv"\r\nContent-Type: text/csv\r\n\r\n'
-                     .encode('utf-8') + upload_file(self.flow_codes, self.uploads) + b'\r\n')
-        parts.append(f'--{boundary}--\r\n'.encode('utf-8'))
+                     .encode() + upload_file(self.flow_codes, self.uploads) + b'\r\n')
+        parts.append(f'--{boundary}--\r\n'.encode())
         status, data = self.request(
             'upload + load', 'POST', '/admin/loads', body=b''.join(parts),
             headers={'Content-Type': f'multipart/form-data; boundary={boundary}'},

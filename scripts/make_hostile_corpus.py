@@ -117,17 +117,17 @@ def plain_workbook_parts(sheet_xml: str, shared_strings: bool = False) -> dict[s
             'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
             + ''.join(overrides) + '</Types>').encode('utf-8'),
         '_rels/.rels': (
-            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-            '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
-            'relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>'
-        ).encode('utf-8'),
+            b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+            b'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            b'<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+            b'relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>'
+        ),
         'xl/workbook.xml': (
-            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-            '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
-            'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
-            '<sheets><sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>'
-        ).encode('utf-8'),
+            b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+            b'<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+            b'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+            b'<sheets><sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>'
+        ),
         'xl/_rels/workbook.xml.rels': (
             '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
             '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
@@ -293,11 +293,11 @@ def main(argv: list[str]) -> int:
     if not args.small and not args.large:
         args.small = args.large = True
     if args.small:
-        for name, path in write_small(args.folder or HOSTILE).items():
+        for path in write_small(args.folder or HOSTILE).values():
             print(f'{path.stat().st_size:>14,}  {path}')
     if args.large:
-        for name, path in generate_large((args.folder / 'generated') if args.folder
-                                         else GENERATED).items():
+        for path in generate_large((args.folder / 'generated') if args.folder
+                                         else GENERATED).values():
             print(f'{path.stat().st_size:>14,}  {path}')
     return 0
 

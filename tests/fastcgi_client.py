@@ -233,7 +233,7 @@ class WfastcgiProcess:
         while len(data) < size:
             try:
                 chunk = self.socket.recv(size - len(data))
-            except socket.timeout:
+            except TimeoutError:
                 raise AssertionError(f'wfastcgi did not answer within {self.timeout} s; its '
                                      f'stderr: {self.process_stderr()}') from None
             if not chunk:
@@ -335,10 +335,10 @@ def multipart_body(fields: dict[str, str], files: dict[str, tuple[str, bytes, st
     parts = []
     for name, value in fields.items():
         parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
-                     .encode('utf-8') + value.encode('utf-8') + b'\r\n')
+                     .encode() + value.encode('utf-8') + b'\r\n')
     for name, (filename, content, mimetype) in files.items():
         parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
-                     f'filename="{filename}"\r\nContent-Type: {mimetype}\r\n\r\n'.encode('utf-8')
+                     f'filename="{filename}"\r\nContent-Type: {mimetype}\r\n\r\n'.encode()
                      + content + b'\r\n')
     parts.append(f'--{boundary}--\r\n'.encode('ascii'))
     return b''.join(parts), f'multipart/form-data; boundary={boundary}'

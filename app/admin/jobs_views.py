@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import current_app, g, render_template, request
 
+from ..clock import utc_now
 from ..extensions import db
 from ..jobs.registry import all_jobs
 from ..jobs.status import job_statuses, recent_runs, scheduler_health, staleness
-from ..clock import utc_now
 from . import bp
 
 RECENT_RUNS = 100

@@ -21,8 +21,8 @@ from ..browse.filters import (
 from ..clock import utc_now, utc_today
 from ..datasets import FLOW_CODE_PATTERN
 from ..params import BadValue, check_day
-from ..saved_views.opening import api_args
 from ..request_args import read_response_filter
+from ..saved_views.opening import api_args
 from ..templating import display_zone
 from . import bp
 from .openapi import openapi_document

@@ -4,7 +4,7 @@ export can be loaded again; times carry their UTC offset in the display time zon
 lands on the same instant whatever DATA_TIMEZONE says."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Unicode, func, type_coerce
@@ -33,7 +33,7 @@ def select_columns(dialect: str) -> tuple:
 def time_formatter(zone_name: str):
     """Stored UTC time (a naive datetime, or SQLite's ISO text) -> ISO 8601 text with the
     offset of the display zone."""
-    utc_zone = timezone.utc
+    utc_zone = UTC
     if zone_name.upper() == 'UTC':
         def utc(value) -> str:
             if isinstance(value, str):

@@ -8,8 +8,8 @@ from __future__ import annotations
 import csv
 import gc
 import io
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import Iterable, Iterator
 
 from ..csv_safety import PROTECTED_PREFIXES, neutralise_formula
 from . import EXPORT_COLUMNS

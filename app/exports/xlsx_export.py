@@ -7,7 +7,7 @@ the xlsx format cannot hold, are written as U+FFFD so that an export never fails
 from __future__ import annotations
 
 import tempfile
-from typing import Iterable
+from collections.abc import Iterable
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell

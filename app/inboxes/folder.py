@@ -35,7 +35,8 @@ def waiting_files(folder: Path, pattern: str) -> list[Waiting]:
     found = []
     for path in Path(folder).iterdir():  # raises when the folder cannot be listed
         name = path.name
-        if not fnmatch.fnmatchcase(name.lower(), pattern.lower()) or name.startswith(IGNORED_PREFIXES) or name.lower().endswith(IGNORED_SUFFIXES):
+        wanted = fnmatch.fnmatchcase(name.lower(), pattern.lower())
+        if not wanted or name.startswith(IGNORED_PREFIXES) or name.lower().endswith(IGNORED_SUFFIXES):
             continue
         try:
             if not path.is_file():

@@ -10,7 +10,7 @@ load's commit and the file's move: the next tick finds the file loaded and only 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timezone
+from datetime import UTC
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -92,7 +92,7 @@ def process_inbox(inbox: Inbox, context: JobContext, budget: Budget, tally: Tall
         return
     before, seen = sightings(inbox.id), {}
     now = context.now()
-    now_ts = now.replace(tzinfo=timezone.utc).timestamp()
+    now_ts = now.replace(tzinfo=UTC).timestamp()
     settle = context.config['INBOX_SETTLE_SECONDS']
     for position, item in enumerate(waiting):
         if budget.spent():
@@ -140,7 +140,7 @@ def take_file(inbox: Inbox, path: Path, context: JobContext) -> str:
 
 def processed_today(inbox: Inbox, context: JobContext) -> Path:
     zone = ZoneInfo(context.config.get('DISPLAY_TIMEZONE') or 'UTC')
-    today = context.now().replace(tzinfo=timezone.utc).astimezone(zone).date()
+    today = context.now().replace(tzinfo=UTC).astimezone(zone).date()
     return files.processed_folder(Path(inbox.folder), today)
 
 

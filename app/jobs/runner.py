@@ -17,8 +17,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..database import engine_for
-from ..models.job_models import (RUN_FAILED, RUN_INTERRUPTED, RUN_RUNNING, RUN_SUCCEEDED,
-                                 JobRun, SchedulerTick)
+from ..models.job_models import RUN_FAILED, RUN_INTERRUPTED, RUN_RUNNING, RUN_SUCCEEDED, JobRun, SchedulerTick
 from .lock import JobLock
 from .registry import Job, JobContext
 

@@ -114,7 +114,8 @@ def export_xlsx():
         return redirect(url_with_args('main.responses', flt.query_args()))
     chunks = queries.iter_chunks(flt, columns=select_columns(queries.dialect_name()),
                                  chunk=EXPORT_CHUNK_ROWS)
-    output = write_xlsx((row for chunk in chunks for row in chunk), time_formatter(current_app.config['DISPLAY_TIMEZONE'] or 'UTC'),
+    output = write_xlsx((row for chunk in chunks for row in chunk),
+                        time_formatter(current_app.config['DISPLAY_TIMEZONE'] or 'UTC'),
                         columns=parse_columns(request.args)[0])
     return send_file(output, as_attachment=True, download_name=export_filename('xlsx', utc_now()),
                      mimetype='application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',

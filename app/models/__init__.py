@@ -1,12 +1,11 @@
 """Models of both binds. App bind (default): users and audit log. Ops bind: flows, responses,
 load batches. Models name only the symbolic schemas ``app`` and ``ops``; config translates them."""
-from .app_models import AuditEvent, User, ROLE_ADMIN, ROLE_VIEWER, ROLES
-from .ops_models import (FLOW_TYPES, STATUSES, ErrorReason, Flow, LoadBatch, LoadError, Response,
-                         ResponseDaily)
-from .load_models import FlowVersion, ResponseVersion
-from .view_models import VIEW_PAGES, SavedView
-from .job_models import JobRun, SchedulerTick
+from .app_models import ROLE_ADMIN, ROLE_VIEWER, ROLES, AuditEvent, User
 from .inbox_models import Inbox, InboxSighting
+from .job_models import JobRun, SchedulerTick
+from .load_models import FlowVersion, ResponseVersion
+from .ops_models import FLOW_TYPES, STATUSES, ErrorReason, Flow, LoadBatch, LoadError, Response, ResponseDaily
+from .view_models import VIEW_PAGES, SavedView
 
 __all__ = ['AuditEvent', 'User', 'ROLE_ADMIN', 'ROLE_VIEWER', 'ROLES',
            'FLOW_TYPES', 'STATUSES', 'ErrorReason', 'Flow', 'LoadBatch', 'LoadError', 'Response',

@@ -8,8 +8,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from config import OPS_SCHEMA_KEY
 
-from ..extensions import db
 from ..clock import utc_now
+from ..extensions import db
 from .types import LongText, UtcDateTime, table_args
 
 RUN_RUNNING, RUN_SUCCEEDED, RUN_FAILED, RUN_INTERRUPTED = (

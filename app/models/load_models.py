@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlalchemy import Column, Integer, Table, Unicode
 
 from config import OPS_SCHEMA_KEY
+
 from ..extensions import db
 from .ops_models import Flow, Response
 

@@ -7,8 +7,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from config import APP_SCHEMA_KEY
 
-from ..extensions import db
 from ..clock import utc_now
+from ..extensions import db
 from .types import UtcDateTime, table_args
 
 #: The pages a view can be saved from.

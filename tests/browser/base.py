@@ -238,7 +238,8 @@ class BrowserTestCase(FlowdeskTestCase):
 
     def click(self, element) -> None:
         """Click an element as a person would: scrolled into the middle of the window first."""
-        self.driver.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'})", element)
+        self.driver.execute_script(
+            "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'})", element)
         element.click()
 
     def follow(self, element) -> None:

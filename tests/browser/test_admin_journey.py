@@ -10,8 +10,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import Flow, LoadBatch, Response
 from tests.browser.base import ADMIN, EC, VIEWER, BrowserTestCase, By, Select
-from tests.browser.upload_files import (LARGE_FIRST_ID, NEW_IDS, large_responses_file,
-                                          responses_file)
+from tests.browser.upload_files import LARGE_FIRST_ID, NEW_IDS, large_responses_file, responses_file
 
 ADMIN_PAGES = ['/admin/loads', '/admin/batches', '/admin/users', '/admin/audit']
 

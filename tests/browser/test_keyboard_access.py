@@ -85,7 +85,7 @@ class KeyboardAccessTest(BrowserTestCase):
                 self.assertEqual(unseen, [], 'focused elements without a visible focus mark')
                 stops = [s for s, _seen in stops]
                 out_of_order = [
-                    b.get_attribute('outerHTML')[:80] for a, b in zip(stops, stops[1:])
+                    b.get_attribute('outerHTML')[:80] for a, b in zip(stops, stops[1:], strict=False)
                     if not self.driver.execute_script(
                         'return arguments[0].compareDocumentPosition(arguments[1])'
                         ' & Node.DOCUMENT_POSITION_FOLLOWING', a, b)]

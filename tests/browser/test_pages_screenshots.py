@@ -10,8 +10,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import Response
 from tests.browser.accessibility import axe_source, blocking, run_axe, write_report
-from tests.browser.base import (ADMIN, DESKTOP, NARROW, SCREENSHOT_DIR, VIEWER, BrowserTestCase,
-                                By, Select)
+from tests.browser.base import ADMIN, DESKTOP, NARROW, SCREENSHOT_DIR, VIEWER, BrowserTestCase, By, Select
 from tests.browser.upload_files import responses_file
 
 WIDTHS = {'desktop': DESKTOP, 'narrow': NARROW}
@@ -185,7 +184,7 @@ class PageScreenshotsTest(BrowserTestCase):
                 self.click(toggler)
                 self.wait().until(lambda d: self.find('#views-menu').is_displayed())
             self.click(self.find('#views-menu .dropdown-toggle'))
-            item = self.wait().until(lambda d: next(
+            self.wait().until(lambda d: next(
                 (a for a in self.find_all('#views-menu .dropdown-item')
                  if a.is_displayed() and 'Errors of the top flow' in a.text), False))
             self.shoot_and_check('views-menu', width_name)

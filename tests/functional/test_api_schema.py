@@ -10,13 +10,17 @@ from __future__ import annotations
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
-from schemathesis.checks import (content_type_conformance, not_a_server_error,
-                                 response_headers_conformance, response_schema_conformance,
-                                 status_code_conformance)
+from schemathesis.checks import (
+    content_type_conformance,
+    not_a_server_error,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from app.seeding import seed_demo
-from tests.functional.test_no_server_errors import PATH_PARAMETER
 from tests.base import VIEWER, FlowdeskTestCase, on_every_backend
+from tests.functional.test_no_server_errors import PATH_PARAMETER
 
 IDENTITY = {'REMOTE_USER': VIEWER}
 #: What every answer must satisfy. (Whether the API accepts every schema-valid value is not

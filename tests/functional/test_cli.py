@@ -3,8 +3,8 @@ import subprocess
 import sys
 import tempfile
 import unittest
-from pathlib import Path
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import func, select
 

@@ -31,7 +31,7 @@ class ExportTests(SeededTestCase):
         response = self.client.get(f'/responses/export.csv?{query}')
         self.assertEqual(response.status_code, 200)
         self.assertEqual(response.mimetype, 'text/csv')
-        self.assertIn('attachment; filename="flowdesk-responses-', 
+        self.assertIn('attachment; filename="flowdesk-responses-',
                       response.headers['Content-Disposition'])
         data = response.get_data()
         self.assertTrue(data.startswith(b'\xef\xbb\xbf'), 'UTF-8 BOM first')

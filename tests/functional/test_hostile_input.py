@@ -167,8 +167,8 @@ class HostileFileTests(LoadingTestCase):
 class HostileUploadTests(LoadingTestCase):
     """Through the upload page: names and content types are the browser's word, not facts."""
 
-    GOOD_FLOWS = ('flow_code,name,flow_type,source_system,target_system\r\n'
-                  'NEW-1,New flow,API,Shop,SAP\r\n').encode('utf-8')
+    GOOD_FLOWS = (b'flow_code,name,flow_type,source_system,target_system\r\n'
+                  b'NEW-1,New flow,API,Shop,SAP\r\n')
 
     def setUp(self):
         super().setUp()

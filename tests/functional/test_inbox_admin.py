@@ -7,9 +7,9 @@ import os
 from datetime import timedelta
 from pathlib import Path
 
+from app.clock import utc_now
 from app.extensions import db
 from app.models import AuditEvent, Inbox, JobRun, SchedulerTick
-from app.clock import utc_now
 from tests.base import ADMIN, FlowdeskTestCase, on_every_backend
 from tests.csrf_helpers import form_page, token_from
 from tests.functional.jobs_support import add_inbox, write_responses

@@ -56,7 +56,7 @@ class TwoSchedulersOneInboxTests(SubprocessMixin, FlowdeskTestCase):
         first = self.start_flask('jobs', 'run', **settings)
         second = self.start_flask('jobs', 'run', **settings)
         outputs = [process.communicate(timeout=600) for process in (first, second)]
-        for process, (output, errors) in zip((first, second), outputs):
+        for process, (output, errors) in zip((first, second), outputs, strict=True):
             self.assertEqual(process.returncode, 0, output + errors)
         inbox_lines = [line for output, _ in outputs for line in output.splitlines()
                        if line.startswith('inbox ')]

@@ -9,15 +9,15 @@ import csv
 import os
 import shutil
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from unittest import mock
 
+from app.clock import utc_now
 from app.extensions import db
 from app.jobs import JobContext, get_job
 from app.jobs.runner import run_job, run_tick
 from app.models import AuditEvent, InboxSighting, LoadBatch, Response
-from app.clock import utc_now
 from tests.base import ASSETS, FlowdeskTestCase, on_every_backend
 from tests.functional.jobs_support import (
     RESPONSES_HEADER,
@@ -214,8 +214,8 @@ class SettleTests(InboxTestCase):
     def test_recently_modified_file_waits_for_the_settle_time(self):
         path = write_responses(self.folder / 'fresh.csv', 3)
         modified = path.stat().st_mtime
-        at = lambda seconds: (lambda: datetime.fromtimestamp(modified + seconds, timezone.utc)
-                              .replace(tzinfo=None))
+        def at(seconds):
+            return lambda: datetime.fromtimestamp(modified + seconds, UTC).replace(tzinfo=None)
         self.assertIn('1 still being written', self.tick(now=at(59)).detail)
         self.assertIn('1 loaded', self.tick(now=at(61)).detail)
 

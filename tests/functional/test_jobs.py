@@ -10,11 +10,11 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+from app.clock import utc_now
 from app.extensions import db
 from app.jobs.lock import JobLock
 from app.loading.storage import SUFFIX
 from app.models import JobRun, LoadBatch
-from app.clock import utc_now
 from tests.base import FlowdeskTestCase, on_every_backend
 from tests.functional.jobs_support import SubprocessMixin, add_inbox, runs
 

@@ -127,7 +127,7 @@ class ExportRoundTripTest(SeededTestCase):
             ids = list(connection.scalars(select(Response.response_id)
                                           .order_by(Response.response_id)
                                           .limit(len(TRICKY_REASONS))))
-            for response_id, reason in zip(ids, TRICKY_REASONS):
+            for response_id, reason in zip(ids, TRICKY_REASONS, strict=True):
                 connection.execute(update(Response).where(Response.response_id == response_id)
                                    .values(error_reason=reason))
         cls.tricky_ids = ids

@@ -259,8 +259,8 @@ class BadFileTest(LoadTestCase):
         outcome = self.load('responses', 'responses_upsert.csv')
         self.assertEqual(self.checksums(), before)
         messages = [(p.line, p.message) for p in outcome.problems.kept]
-        self.assertIn((2, 'response_id 1 already exists (loaded by batch #%d). Append only adds '
-                          'new keys: use upsert or replace to change it.' % (outcome.batch_id - 1)),
+        self.assertIn((2, f'response_id 1 already exists (loaded by batch #{outcome.batch_id - 1}). '
+                          'Append only adds new keys: use upsert or replace to change it.'),
                       messages)
 
     def test_every_problem_is_reported(self):

@@ -598,7 +598,7 @@ class AdminOnlyTests(FlowdeskTestCase):
         before = without_last_seen(table_checksums())
         for rule in rules:
             path = sample_path(rule)
-            methods = sorted((rule.methods - {'HEAD', 'OPTIONS'}))
+            methods = sorted(rule.methods - {'HEAD', 'OPTIONS'})
             for method in methods:
                 for who, client, status in (('viewer', self.client, 403),
                                             ('anonymous', self.client_for(None), 401)):

@@ -107,10 +107,10 @@ class ReaderTest(unittest.TestCase):
         return path
 
     def test_encodings(self):
-        self.assertEqual(choose_encoding('é'.encode('utf-8'), True), 'utf-8-sig')
+        self.assertEqual(choose_encoding('é'.encode(), True), 'utf-8-sig')
         self.assertEqual(choose_encoding('é'.encode('cp1252'), True), 'cp1252')
         # A multi-byte character cut by the end of the sample is still UTF-8.
-        self.assertEqual(choose_encoding('aé'.encode('utf-8')[:-1], False), 'utf-8-sig')
+        self.assertEqual(choose_encoding('aé'.encode()[:-1], False), 'utf-8-sig')
 
     def test_delimiters(self):
         self.assertEqual(sniff_delimiter('a;b;c'), ';')

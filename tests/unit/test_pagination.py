@@ -143,13 +143,14 @@ class MssqlCompileTests(FlowdeskTestCase):
 
     def test_keyset_pages_and_exports(self):
         from sqlalchemy import select
+
         from app.browse.search_index import reason_matches
         base = select(*queries.LIST_COLUMNS).where(reason_matches('mssql', "50%_off [x]"))
         statements = []
         for sort, segments in keyset.ORDERS.items():
             for reverse in (False, True):
                 statements += list(keyset.seek(
-                    lambda st: statements.append(st) or [], base, sort, 51, reverse=reverse,
+                    lambda st, found=statements: found.append(st) or [], base, sort, 51, reverse=reverse,
                     start_segment=len(segments) - 1 if reverse else 0,
                     position=(BASE if sort in ('newest', 'oldest') else 100, 5)))
         self.assertTrue(statements)
@@ -160,10 +161,11 @@ class MssqlCompileTests(FlowdeskTestCase):
             self.assertNotIn('LIMIT', sql)
 
     def test_flow_list_and_daily_figures(self):
+        from sqlalchemy import case, func, select
+
         from app.browse import flows as flow_queries
         from app.browse.filters import FlowFilter
         from app.models import Flow, ResponseDaily
-        from sqlalchemy import case, func, select
         statement = (select(*flow_queries.FLOW_COLUMNS, *flow_queries._last_response_columns())
                      .where(*flow_queries.flow_conditions(FlowFilter(text='sap', team='X')))
                      .order_by(Flow.flow_code).offset(100).limit(100))

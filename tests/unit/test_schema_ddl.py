@@ -4,7 +4,7 @@ rounding, NTEXT."""
 import unittest
 
 from sqlalchemy import create_mock_engine, select
-from sqlalchemy.dialects import mssql, postgresql, sqlite
+from sqlalchemy.dialects import mssql, postgresql
 
 from app import create_app
 from app.extensions import db

@@ -11,7 +11,7 @@ import os
 import sys
 import warnings
 import zoneinfo
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from openpyxl import load_workbook
@@ -30,7 +30,7 @@ HOW_TO_RUN = ('this module runs inside the Windows-likeness tier: '
 
 
 def berlin(value: datetime) -> datetime:
-    return value.replace(tzinfo=timezone.utc).astimezone(zoneinfo.ZoneInfo(ZONE_NAME))
+    return value.replace(tzinfo=UTC).astimezone(zoneinfo.ZoneInfo(ZONE_NAME))
 
 
 class EncodingWarningsAreErrors:
@@ -127,10 +127,10 @@ class PagesApiAndExportsTests(EncodingWarningsAreErrors, SeededTestCase):
         expected = db.session.scalars(select(Response).where(Response.flow_code == self.flow_code)
                                       .order_by(Response.responded_at, Response.response_id)).all()
         self.assertEqual([int(r[0]) for r in rows[1:]], [r.response_id for r in expected])
-        for row, source in zip(rows[1:], expected):
+        for row, source in zip(rows[1:], expected, strict=True):
             shown, local = datetime.fromisoformat(row[2]), berlin(source.responded_at)
             self.assertEqual(shown.utcoffset(), local.utcoffset())
-            self.assertEqual(shown.astimezone(timezone.utc), local.astimezone(timezone.utc))
+            self.assertEqual(shown.astimezone(UTC), local.astimezone(UTC))
             self.assertRegex(row[2], r'\+0[12]:00$')
         response = self.client.get(f'/responses/export.xlsx?{query}')
         self.assertEqual(response.status_code, 200)
