@@ -46,6 +46,10 @@ then
   echo "PostgreSQL tier on: ${PG_HOST}:${PG_PORT} (flowdesk_ci_app, flowdesk_ci_ops)"
 fi
 
+# Lint: ruff with the rules in pyproject.toml; any finding fails the run (README "Tests").
+echo "ruff: checking the whole tree"
+.venv/bin/ruff check --quiet .
+
 # Static analysis: any medium or high bandit finding fails the run (justify exceptions inline
 # with `# nosec Bxxx  # reason`; README "Security").
 echo "bandit: scanning app/, config.py, flasky.py (medium and high severity)"
