@@ -18,7 +18,6 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
 from .clock import utc_now
-from .csv_safety import neutralise_cell, neutralise_formula, neutralise_row  # noqa: F401
 from .csv_safety import unprotect
 from .error_reasons import ReasonDictionary, reason_hash
 from .local_time import LocalTimes, OverlapTally
@@ -212,10 +211,6 @@ class ColumnSpec:
     label: str = ''
     help: str = ''
 
-    @property
-    def title(self) -> str:
-        return self.label or self.name.replace('_', ' ').capitalize()
-
 
 @dataclass(frozen=True)
 class DerivedColumn:
@@ -281,10 +276,6 @@ class DatasetSpec:
 
     def parsers(self, ctx: ParseContext) -> list[Parser]:
         return [column.parser(ctx) for column in self.columns]
-
-    def export_row(self, values) -> list:
-        """One exported row (values in export_columns order), safe to open in Excel."""
-        return neutralise_row(values)
 
 
 FLOWS = DatasetSpec(
@@ -352,4 +343,4 @@ def get_dataset(name: str) -> DatasetSpec:
 
 
 __all__ = ['DATASETS', 'FLOWS', 'RESPONSES', 'ColumnSpec', 'DatasetSpec', 'DerivedColumn',
-           'ParseContext', 'get_dataset', 'neutralise_formula', 'neutralise_cell', 'neutralise_row']
+           'ParseContext', 'get_dataset']

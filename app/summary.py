@@ -33,6 +33,15 @@ def _day_of_sqlite(element, compiler, **kw):
     return 'date(%s)' % compiler.process(element.clauses, **kw)
 
 
+def as_day(value) -> date:
+    """A value ``day_of`` selected, as a date (SQLite returns it as text)."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
 def refresh_daily(connection: Connection, days: set[date] | None = None,
                   since: date | None = None) -> None:
     """Recompute the summary for the given days, for every day from ``since`` on, or (neither
@@ -85,11 +94,3 @@ def _merge_ranges(ranges):
             merged.append((start, end))
     return merged
 
-
-def days_between(first: datetime, last: datetime) -> set[date]:
-    """Every calendar day from ``first`` to ``last`` inclusive."""
-    day, days = first.date(), set()
-    while day <= last.date():
-        days.add(day)
-        day += timedelta(days=1)
-    return days

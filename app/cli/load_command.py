@@ -17,6 +17,7 @@ from ..datasets import DATASETS
 from ..loading import MODES, SHOWN_ON_PAGE, LoadRefused, LoadRequest, run_load, undo_batch
 from ..loading.report import write_report
 from ..loading.storage import file_sha256
+from ..models import BATCH_SUCCEEDED
 
 
 def cli_user() -> str:
@@ -105,7 +106,7 @@ def undo_load_command(batch_id, user):
     except LoadRefused as refused:
         raise click.ClickException(str(refused)) from None
     click.echo(outcome.message)
-    if outcome.status != 'succeeded':
+    if outcome.status != BATCH_SUCCEEDED:
         raise SystemExit(1)
 
 

@@ -20,12 +20,11 @@ from datetime import date, datetime
 from sqlalchemy import (BigInteger, Integer, and_, bindparam, column, exists, insert, literal,
                         not_, or_, select, table as table_clause)
 from sqlalchemy.engine import Connection
-from sqlalchemy.sql.elements import quoted_name
 
-from ..database import schema_for
+from ..database import qualified_name
 from ..datasets import DatasetSpec
 from ..models.load_models import CHANGE_DELETED, CHANGE_UPDATED
-from ..summary import day_of
+from ..summary import as_day, day_of
 
 #: IN lists stay far below SQL Server's 2,100 parameters per statement.
 IN_LIST_CHUNK = 1000
@@ -84,15 +83,8 @@ class BulkWriter:
         return self.connection.connection.cursor()
 
     def quoted(self, table) -> str:
-        """The real schema-qualified name (as app.database.qualified_name gives it), from this
-        connection's dialect, for statements that bypass SQLAlchemy."""
-        preparer = self.connection.dialect.identifier_preparer
-        schema = schema_for('ops')
-        name = preparer.quote(table.name)
-        if not schema:
-            return name
-        # Always quoted, as the models and migrations name it ([ops].[responses]).
-        return f'{preparer.quote_schema(quoted_name(schema, quote=True))}.{name}'
+        """The table's real schema-qualified name in this connection's dialect."""
+        return qualified_name(table, 'ops', self.connection.dialect)
 
     def quote(self, name: str) -> str:
         return self.connection.dialect.identifier_preparer.quote(name)
@@ -225,7 +217,7 @@ class BulkWriter:
         if not time_column:
             return set()
         day = day_of(self.table.c[time_column])
-        return {_as_date(row[0]) for row in self.connection.execute(
+        return {as_day(row[0]) for row in self.connection.execute(
             select(day).where(self._not_in_file()).distinct())}
 
     def delete_not_in_file(self) -> int:
@@ -236,14 +228,6 @@ class BulkWriter:
         self.connection.execute(insert(versions).from_select(self.version_names, source))
         result = self.connection.execute(self.table.delete().where(self._not_in_file()))
         return result.rowcount
-
-
-def _as_date(value) -> date:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value)[:10])
 
 
 class SqliteWriter(BulkWriter):

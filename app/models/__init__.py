@@ -1,10 +1,13 @@
 """Models of both binds. App bind (default): users and audit log. Ops bind: flows, responses,
 load batches. Models name only the symbolic schemas ``app`` and ``ops``; config translates them."""
 from .app_models import AuditEvent, User, ROLE_ADMIN, ROLE_VIEWER, ROLES
-from .ops_models import (FLOW_TYPES, STATUSES, ErrorReason, Flow, LoadBatch, LoadError, Response,
-                         ResponseDaily)
+from .ops_models import (BATCH_FAILED, BATCH_INTERRUPTED, BATCH_RUNNING, BATCH_STATUSES,
+                         BATCH_SUCCEEDED, BATCH_UNDONE, BATCH_VALIDATED, FLOW_TYPES, STATUSES,
+                         ErrorReason, Flow, LoadBatch, LoadError, Response, ResponseDaily)
 from .load_models import FlowVersion, ResponseVersion
 
 __all__ = ['AuditEvent', 'User', 'ROLE_ADMIN', 'ROLE_VIEWER', 'ROLES',
-           'FLOW_TYPES', 'STATUSES', 'ErrorReason', 'Flow', 'LoadBatch', 'LoadError', 'Response',
-           'ResponseDaily', 'FlowVersion', 'ResponseVersion']
+           'BATCH_FAILED', 'BATCH_INTERRUPTED', 'BATCH_RUNNING', 'BATCH_STATUSES',
+           'BATCH_SUCCEEDED', 'BATCH_UNDONE', 'BATCH_VALIDATED', 'FLOW_TYPES', 'STATUSES',
+           'ErrorReason', 'Flow', 'LoadBatch', 'LoadError', 'Response', 'ResponseDaily',
+           'FlowVersion', 'ResponseVersion']

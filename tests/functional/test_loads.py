@@ -16,8 +16,7 @@ from app.datasets import DATASETS
 from app.extensions import db
 from app.loading import LoadBusy, LoadRequest, run_load, undo_batch
 from app.loading.locks import DatasetLock
-from app.loading.service import RUNNING
-from app.models import AuditEvent, LoadBatch, Response, ResponseDaily
+from app.models import BATCH_RUNNING, AuditEvent, LoadBatch, Response, ResponseDaily
 from app.models.app_models import utcnow
 from tests.base import ADMIN, ASSETS, FlowdeskTestCase, on_every_backend
 
@@ -377,7 +376,7 @@ class ConcurrencyTest(LoadTestCase):
         with db.engines['ops'].begin() as connection:
             connection.execute(LoadBatch.__table__.insert().values(
                 dataset='responses', mode='append', dry_run=False, file_name='big.csv',
-                loaded_by='CORP\\other', started_at=utcnow(), status=RUNNING, rows_read=0,
+                loaded_by='CORP\\other', started_at=utcnow(), status=BATCH_RUNNING, rows_read=0,
                 inserted=0, updated=0, unchanged=0, deleted=0, error_count=0))
         lock = DatasetLock('responses')
         self.assertTrue(lock.acquire())
@@ -397,7 +396,7 @@ class ConcurrencyTest(LoadTestCase):
         with db.engines['ops'].begin() as connection:
             connection.execute(LoadBatch.__table__.insert().values(
                 dataset='responses', mode='append', dry_run=False, file_name='killed.csv',
-                loaded_by='CORP\\other', started_at=utcnow(), status=RUNNING, rows_read=0,
+                loaded_by='CORP\\other', started_at=utcnow(), status=BATCH_RUNNING, rows_read=0,
                 inserted=0, updated=0, unchanged=0, deleted=0, error_count=0))
         body = self.assertPageContains(self.admin_client().get('/admin/batches'), 'killed.csv')
         self.assertIn('interrupted', body)
