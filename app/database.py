@@ -9,6 +9,7 @@ from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.sql.elements import quoted_name
 
 from config import APP_SCHEMA_KEY, OPS_SCHEMA_KEY
+
 from .extensions import db
 
 #: bind key (None = default app bind) -> (display name, symbolic schema, config setting)

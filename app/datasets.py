@@ -13,9 +13,10 @@ because they run for every cell of million-row files.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import Any, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from .clock import utc_now
 from .csv_safety import unprotect
@@ -73,7 +74,8 @@ def text(max_length: int, required: bool = False, upper: bool = False,
             if upper:
                 value = value.upper()
             if len(value) > max_length:
-                raise ValueError(f'is {len(value):,} characters long; at most {max_length:,} allowed')
+                raise ValueError(f'is {len(value):,} characters long; '
+                                 f'at most {max_length:,} allowed')
             if pattern is not None and not pattern.match(value):
                 raise ValueError(pattern_hint)
             return value
@@ -88,7 +90,8 @@ def email(max_length: int) -> Callable:
             if not value:
                 return None
             if len(value) > max_length:
-                raise ValueError(f'is {len(value):,} characters long; at most {max_length:,} allowed')
+                raise ValueError(f'is {len(value):,} characters long; '
+                                 f'at most {max_length:,} allowed')
             if not value.isprintable():
                 refuse_control_characters(value)
             if not EMAIL_PATTERN.match(value):
@@ -158,7 +161,7 @@ def timestamp() -> Callable:
         local_to_utc = (None if ctx.data_timezone.upper() == 'UTC'
                         else LocalTimes(ctx.data_timezone, ctx.overlaps).to_utc)
         fromisoformat = datetime.fromisoformat
-        utc = timezone.utc
+        utc = UTC
         now = ctx.now or utc_now()
         too_late = now + timedelta(minutes=ctx.max_clock_skew_minutes)
         too_early = ctx.earliest

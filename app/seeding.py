@@ -5,20 +5,29 @@ a UAT server by mistake does not wipe real test data."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable
 
 from sqlalchemy import delete, func, insert, select
 
+from .clock import utc_now
 from .demo_data import RESPONSE_COLUMNS, default_until, iter_responses, make_flows
 from .error_reasons import ReasonDictionary, reason_hash
 from .extensions import db
-from .models import (BATCH_RUNNING, BATCH_SUCCEEDED, Flow, FlowVersion, LoadBatch, LoadError,
-                     Response, ResponseDaily, ResponseVersion)
-from .summary import refresh_after_write
+from .models import (
+    BATCH_RUNNING,
+    BATCH_SUCCEEDED,
+    Flow,
+    FlowVersion,
+    LoadBatch,
+    LoadError,
+    Response,
+    ResponseDaily,
+    ResponseVersion,
+)
 from .models.app_models import utcnow
-from .clock import utc_now
+from .summary import refresh_after_write
 
 SEED_USER = 'flowdesk seed-demo'
 CHUNK_ROWS = 20_000
@@ -67,7 +76,7 @@ def seed_demo(flows: int = 40, responses: int = 50_000, seed: int = 7,
         reasons = ReasonDictionary(connection)
         chunk = []
         for row in iter_responses(demo_flows, responses, until=until, seed=seed):
-            values = dict(zip(RESPONSE_COLUMNS, row), batch_id=batch_id)
+            values = dict(zip(RESPONSE_COLUMNS, row, strict=True), batch_id=batch_id)
             values['reason_hash'] = reason_hash(values['error_reason'])
             chunk.append(values)
             if len(chunk) >= CHUNK_ROWS:

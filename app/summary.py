@@ -25,12 +25,12 @@ class day_of(FunctionElement):
 
 @compiles(day_of)
 def _day_of_default(element, compiler, **kw):
-    return 'CAST(%s AS DATE)' % compiler.process(element.clauses, **kw)
+    return f'CAST({compiler.process(element.clauses, **kw)} AS DATE)'
 
 
 @compiles(day_of, 'sqlite')
 def _day_of_sqlite(element, compiler, **kw):
-    return 'date(%s)' % compiler.process(element.clauses, **kw)
+    return f'date({compiler.process(element.clauses, **kw)})'
 
 
 def as_day(value) -> date:

@@ -2,14 +2,20 @@
 formatting in the stated display time zone, and the load batch statuses (``BATCH_*``)."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app, g
 from markupsafe import Markup
 
-from .models import (BATCH_FAILED, BATCH_INTERRUPTED, BATCH_RUNNING, BATCH_SUCCEEDED, BATCH_UNDONE,
-                     BATCH_VALIDATED)
+from .models import (
+    BATCH_FAILED,
+    BATCH_INTERRUPTED,
+    BATCH_RUNNING,
+    BATCH_SUCCEEDED,
+    BATCH_UNDONE,
+    BATCH_VALIDATED,
+)
 
 #: Template globals: the batch statuses, named as in the code.
 BATCH_STATUS_GLOBALS = {
@@ -28,7 +34,7 @@ def format_datetime(value: datetime | None, fmt: str = '%Y-%m-%d %H:%M:%S') -> s
     if value is None:
         return ''
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
+        value = value.replace(tzinfo=UTC)
     return value.astimezone(display_zone()).strftime(fmt)
 
 
@@ -36,7 +42,7 @@ def utc_iso(value: datetime, max_digits: int = 6) -> str:
     """A stored (naive UTC) time as ISO 8601 with ``Z``; the fraction keeps at most
     ``max_digits`` digits and never ends in zeros (none when it is zero)."""
     if value.tzinfo is not None:
-        value = value.astimezone(timezone.utc).replace(tzinfo=None)
+        value = value.astimezone(UTC).replace(tzinfo=None)
     return value.strftime('%Y-%m-%dT%H:%M:%S') + fraction(value, max_digits) + 'Z'
 
 

@@ -2,8 +2,15 @@
 dialect, history and undo. ``service.run_load`` is the pipeline the upload page and
 ``flask load`` share; ``undo.undo_batch`` reverses the most recent load of a dataset."""
 from .batches import sweep_interrupted, undoable_batch_ids
-from .outcomes import (MODE_HELP, MODES, DuplicateFile, LoadBusy, LoadOutcome, LoadRefused,
-                       LoadRequest)
+from .outcomes import (
+    MODE_HELP,
+    MODES,
+    DuplicateFile,
+    LoadBusy,
+    LoadOutcome,
+    LoadRefused,
+    LoadRequest,
+)
 from .problems import SHOWN_ON_PAGE, FileRejected, Problem, ProblemLog
 from .service import run_load
 from .undo import undo_batch, undo_refusal

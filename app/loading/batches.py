@@ -11,7 +11,7 @@ from .. import audit
 from ..database import engine_for
 from ..datasets import DATASETS
 from ..extensions import db
-from ..models import (BATCH_INTERRUPTED, BATCH_RUNNING, BATCH_SUCCEEDED, LoadBatch, LoadError)
+from ..models import BATCH_INTERRUPTED, BATCH_RUNNING, BATCH_SUCCEEDED, LoadBatch, LoadError
 from ..models.app_models import utcnow
 from ..templating import format_datetime
 from .locks import DatasetLock

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from datetime import date, datetime, time as dt_time
+from datetime import date, datetime
+from datetime import time as dt_time
 
 from flask import current_app
 from sqlalchemy import select, update
@@ -250,7 +251,7 @@ class Loader:
         kept = self.writer.kept_lines(keys)
         seen: dict = {}
         rows = SortedChunk()
-        for line, values in zip(lines, chunk):
+        for line, values in zip(lines, chunk, strict=True):
             value = values[key_index]
             earlier = seen[value] if value in seen else kept.get(value)
             if earlier is not None:

@@ -2,8 +2,8 @@
 outcome of a load or an undo, and the refusals raised when one cannot start."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from ..models import BATCH_SUCCEEDED, BATCH_VALIDATED, LoadBatch
 from .locks import DEFAULT_WAIT_SECONDS

@@ -15,8 +15,14 @@ from ..datasets import DATASETS, DatasetSpec
 from ..models import BATCH_FAILED, BATCH_SUCCEEDED, BATCH_UNDONE, LoadBatch
 from ..models.load_models import CHANGE_DELETED, CHANGE_UPDATED
 from ..summary import as_day, day_of, refresh_after_write
-from .batches import (audit_and_commit, finish_values, hold_lock, latest_load, record_outcome,
-                      start_batch)
+from .batches import (
+    audit_and_commit,
+    finish_values,
+    hold_lock,
+    latest_load,
+    record_outcome,
+    start_batch,
+)
 from .locks import DEFAULT_WAIT_SECONDS
 from .outcomes import MODE_UNDO, MODES, Counts, LoadRefused, UndoOutcome
 from .problems import ProblemLog
@@ -38,8 +44,9 @@ def undo_refusal(connection: Connection, batch) -> str | None:
     later = connection.execute(
         latest_load(batch.dataset).where(LoadBatch.id > batch.id)).scalar()
     if later is not None:
-        return (f'Batch #{batch.id} is not the most recent load of {batch.dataset}: batch #{later} '
-                'came after it. Undo the most recent load first; loads are undone in reverse order.')
+        return (f'Batch #{batch.id} is not the most recent load of {batch.dataset}: '
+                f'batch #{later} came after it. Undo the most recent load first; loads are '
+                'undone in reverse order.')
     return None
 
 

@@ -17,8 +17,20 @@ from __future__ import annotations
 import sqlite3
 from datetime import date, datetime
 
-from sqlalchemy import (BigInteger, Integer, and_, bindparam, column, exists, insert, literal,
-                        not_, or_, select, table as table_clause)
+from sqlalchemy import (
+    BigInteger,
+    Integer,
+    and_,
+    bindparam,
+    column,
+    exists,
+    insert,
+    literal,
+    not_,
+    or_,
+    select,
+)
+from sqlalchemy import table as table_clause
 from sqlalchemy.engine import Connection
 
 from ..database import qualified_name
@@ -48,7 +60,7 @@ sqlite3.register_adapter(datetime, _sqlite_datetime)
 sqlite3.register_adapter(date, date.isoformat)
 
 
-def writer_for(connection: Connection, spec: DatasetSpec, batch_id: int) -> 'BulkWriter':
+def writer_for(connection: Connection, spec: DatasetSpec, batch_id: int) -> BulkWriter:
     name = connection.dialect.name
     cls = {'sqlite': SqliteWriter, 'postgresql': PostgresWriter, 'mssql': MssqlWriter}.get(name)
     if cls is None:
@@ -69,7 +81,8 @@ class BulkWriter:
         self.key_index = spec.stored_columns.index(spec.key)
         self.version_names = ['superseded_by', 'change'] + spec.stored_columns
         key_type = BigInteger() if spec.key_kind == 'int' else self.key_column.type
-        self.keep = table_clause(self.keep_table_name, column('k', key_type), column('line', Integer()))
+        self.keep = table_clause(self.keep_table_name, column('k', key_type),
+                                 column('line', Integer()))
         self.kept_keys = 0
         # (index of the source value in a stored row, its dictionary) per dictionary column
         self.dictionaries = [
@@ -194,7 +207,8 @@ class BulkWriter:
             return {}
         found = {}
         for where in self._key_filters(self.keep.c.k, keys):
-            for key, line in self.connection.execute(select(self.keep.c.k, self.keep.c.line).where(where)):
+            query = select(self.keep.c.k, self.keep.c.line).where(where)
+            for key, line in self.connection.execute(query):
                 found[key] = line
         return found
 
@@ -318,7 +332,8 @@ class PostgresWriter(BulkWriter):
             self.kept_keys += len(key_lines)
             cursor = self.cursor()
             try:
-                with cursor.copy(f'COPY {self.quote(self.keep_table_name)} (k, line) FROM STDIN') as copy:
+                copy_sql = f'COPY {self.quote(self.keep_table_name)} (k, line) FROM STDIN'
+                with cursor.copy(copy_sql) as copy:
                     for row in key_lines:
                         copy.write_row(row)
             finally:
@@ -337,7 +352,8 @@ class MssqlWriter(BulkWriter):
 
     def keep_table_ddl(self, key_type: str) -> str:
         return (f"IF OBJECT_ID('tempdb..{self.keep_table_name}') IS NULL "
-                f'CREATE TABLE {self.quote(self.keep_table_name)} (k {key_type} PRIMARY KEY, line BIGINT)')
+                f'CREATE TABLE {self.quote(self.keep_table_name)} '
+                f'(k {key_type} PRIMARY KEY, line BIGINT)')
 
     def drop_keep_table(self) -> None:
         self.connection.exec_driver_sql(

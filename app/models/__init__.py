@@ -1,10 +1,24 @@
 """Models of both binds. App bind (default): users and audit log. Ops bind: flows, responses,
 load batches. Models name only the symbolic schemas ``app`` and ``ops``; config translates them."""
-from .app_models import AuditEvent, User, ROLE_ADMIN, ROLE_VIEWER, ROLES
-from .ops_models import (BATCH_FAILED, BATCH_INTERRUPTED, BATCH_RUNNING, BATCH_STATUSES,
-                         BATCH_SUCCEEDED, BATCH_UNDONE, BATCH_VALIDATED, FLOW_TYPES, STATUSES,
-                         ErrorReason, Flow, LoadBatch, LoadError, Response, ResponseDaily)
+from .app_models import ROLE_ADMIN, ROLE_VIEWER, ROLES, AuditEvent, User
 from .load_models import FlowVersion, ResponseVersion
+from .ops_models import (
+    BATCH_FAILED,
+    BATCH_INTERRUPTED,
+    BATCH_RUNNING,
+    BATCH_STATUSES,
+    BATCH_SUCCEEDED,
+    BATCH_UNDONE,
+    BATCH_VALIDATED,
+    FLOW_TYPES,
+    STATUSES,
+    ErrorReason,
+    Flow,
+    LoadBatch,
+    LoadError,
+    Response,
+    ResponseDaily,
+)
 
 __all__ = ['AuditEvent', 'User', 'ROLE_ADMIN', 'ROLE_VIEWER', 'ROLES',
            'BATCH_FAILED', 'BATCH_INTERRUPTED', 'BATCH_RUNNING', 'BATCH_STATUSES',

@@ -10,6 +10,7 @@ from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, Unicode,
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from config import OPS_SCHEMA_KEY
+
 from ..extensions import db
 from .app_models import utcnow
 from .types import Day, UtcDateTime, table_args
@@ -183,7 +184,8 @@ class LoadError(db.Model):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     batch_id: Mapped[int] = mapped_column(
-        Integer, ForeignKey(f'{OPS_SCHEMA_KEY}.load_batches.id', ondelete='CASCADE'), nullable=False)
+        Integer, ForeignKey(f'{OPS_SCHEMA_KEY}.load_batches.id', ondelete='CASCADE'),
+        nullable=False)
     line: Mapped[int | None] = mapped_column(BigInteger)
     column: Mapped[str | None] = mapped_column(Unicode(128))
     value: Mapped[str | None] = mapped_column(Unicode(200))

@@ -18,8 +18,7 @@ from parameterized import parameterized
 from sqlalchemy import select
 
 from app.extensions import db
-from app.loading import LoadRequest, run_load
-from app.loading import loader, writers
+from app.loading import LoadRequest, loader, run_load, writers
 from app.models import Response, ResponseDaily
 from tests.base import ADMIN, ASSETS, FlowdeskTestCase
 from tests.integrity import data_checksums
