@@ -16,7 +16,7 @@ from app.datasets import DATASETS
 from app.extensions import db
 from app.loading import LoadBusy, LoadRequest, run_load, undo_batch
 from app.loading.locks import DatasetLock
-from app.models import BATCH_RUNNING, AuditEvent, LoadBatch, Response, ResponseDaily
+from app.models import BATCH_RUNNING, BATCH_SUCCEEDED, AuditEvent, LoadBatch, Response, ResponseDaily
 from app.models.app_models import utcnow
 from tests.base import ADMIN, ASSETS, FlowdeskTestCase, on_every_backend
 
@@ -402,6 +402,25 @@ class ConcurrencyTest(LoadTestCase):
         self.assertIn('interrupted', body)
         batch = db.session.scalars(select(LoadBatch)).one()
         self.assertEqual(batch.status, 'interrupted')
+
+    def test_undo_while_an_undo_runs_is_told_who_is_undoing(self):
+        self.load('flows', 'flows_good.csv')
+        loaded = db.session.scalars(select(LoadBatch)).one()
+        with db.engines['ops'].begin() as connection:
+            connection.execute(LoadBatch.__table__.insert().values(
+                dataset='flows', mode='undo', dry_run=False, file_name='undo of batch #1',
+                loaded_by='CORP\\other', started_at=utcnow(), status=BATCH_RUNNING, rows_read=0,
+                inserted=0, updated=0, unchanged=0, deleted=0, error_count=0))
+        before = self.checksums()
+        lock = DatasetLock('flows')
+        self.assertTrue(lock.acquire())
+        with lock, self.assertRaises(LoadBusy) as caught:
+            undo_batch(loaded.id, ADMIN, lock_wait_seconds=0.05)
+        self.assertIn('An undo of flows is running since', str(caught.exception))
+        self.assertIn('started by CORP\\other', str(caught.exception))
+        self.assertEqual(self.checksums(), before)
+        db.session.expire_all()
+        self.assertEqual(db.session.get(LoadBatch, loaded.id).status, BATCH_SUCCEEDED)
 
 
 @on_every_backend
