@@ -77,6 +77,7 @@ def undo_batch(batch_id: int, user: str,
 def _undo(spec: DatasetSpec, batch_id: int, undo_id: int) -> UndoOutcome:
     """Undo inside one transaction (the batch is checked again under the lock); a refusal
     or a database error leaves everything as it was and records the undo batch as failed."""
+    counts = Counts()
     connection = engine_for('ops').connect()
     try:
         begin_write(connection)
@@ -111,7 +112,7 @@ def _undo(spec: DatasetSpec, batch_id: int, undo_id: int) -> UndoOutcome:
         connection.close()
     problems = ProblemLog()
     problems.add(None, None, None, message)
-    record_outcome(undo_id, BATCH_FAILED, Counts(), problems, message)
+    record_outcome(undo_id, BATCH_FAILED, counts, problems, message)
     return UndoOutcome(undo_id, batch_id, BATCH_FAILED, 0, 0, message)
 
 
