@@ -184,14 +184,16 @@ class Loader:
     def check_and_write(self, rows, check, references, source) -> None:
         """Check every data row; write the good ones every CHUNK_ROWS rows."""
         counts, size = self.counts, max(source.size, 1)
+        batch_id, derived = self.batch_id, self.derived
         lines, chunk = [], []
         for line, cells in rows:
             counts.read += 1
             values = check(line, cells)
-            if values is None or not self.references_exist(line, values, references):
+            if values is None or (references
+                                  and not self.references_exist(line, values, references)):
                 continue
-            values.append(self.batch_id)
-            for source_index, compute in self.derived:
+            values.append(batch_id)
+            for source_index, compute in derived:
                 values.append(compute(values[source_index]))
             lines.append(line)
             chunk.append(values)
