@@ -1,12 +1,15 @@
 """Database helpers shared by every part of Flowdesk: per-connection SQLite settings, the real
-(translated) schema of a bind, and a liveness probe for each bind."""
+(translated) schema of a bind and quoted names in it, the request's ops connection, and a
+liveness probe for each bind."""
 from __future__ import annotations
 
 from flask import current_app
 from sqlalchemy import event, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.sql.elements import quoted_name
 
 from config import APP_SCHEMA_KEY, OPS_SCHEMA_KEY
+
 from .extensions import db
 
 #: bind key (None = default app bind) -> (display name, symbolic schema, config setting)
@@ -42,14 +45,41 @@ def schema_for(bind_key: str | None) -> str | None:
     return current_app.config[BINDS[bind_key][2]]
 
 
-def qualified_name(table, bind_key: str | None) -> str:
-    """A table's quoted, schema-qualified name for statements that bypass SQLAlchemy
-    (PostgreSQL COPY, sqlite3 executemany)."""
-    engine = engine_for(bind_key)
-    preparer = engine.dialect.identifier_preparer
+def quoted_schema(bind_key: str | None) -> quoted_name | None:
+    """The real schema of a bind, always quoted in SQL as the models and migrations name it
+    (``[ops].[responses]``), or None for the default schema."""
     schema = schema_for(bind_key)
+    return quoted_name(schema, quote=True) if schema else None
+
+
+def qualified_name(table, bind_key: str | None, dialect: Dialect | None = None) -> str:
+    """A table's quoted, schema-qualified name for statements that bypass SQLAlchemy
+    (PostgreSQL COPY, DBAPI executemany), in ``dialect`` (default: the bind's)."""
+    preparer = (dialect or engine_for(bind_key).dialect).identifier_preparer
+    schema = quoted_schema(bind_key)
     name = preparer.quote(table.name)
     return f'{preparer.quote_schema(schema)}.{name}' if schema else name
+
+
+# -- the request's ops connection (the read layer) ----------------------------------------
+def ops_connection():
+    """The request's connection to the ops database (Core execution: rows come back as
+    tuples without ORM bookkeeping, which matters when thousands are read)."""
+    return db.session.connection(bind_arguments={'bind': db.engines['ops']})
+
+
+def ops_session_execute(statement):
+    """Run a select on the ops bind and return all its rows."""
+    return ops_connection().execute(statement).all()
+
+
+def ops_scalar(statement):
+    return ops_connection().execute(statement).scalar()
+
+
+def dialect_name() -> str:
+    """The ops database's dialect: sqlite, postgresql or mssql."""
+    return db.engines['ops'].dialect.name
 
 
 def ping(bind_key: str | None) -> tuple[bool, str | None]:

@@ -21,7 +21,7 @@ from typing import Any
 from config import FALSE_WORDS, TRUE_WORDS
 
 from .clock import utc_now
-from .csv_safety import neutralise_row, unprotect
+from .csv_safety import unprotect
 from .error_reasons import ReasonDictionary, reason_hash
 from .local_time import LocalTimes, OverlapTally
 from .models import FLOW_TYPES, STATUSES, Flow, FlowVersion, Response, ResponseVersion
@@ -214,10 +214,6 @@ class ColumnSpec:
     label: str = ''
     help: str = ''
 
-    @property
-    def title(self) -> str:
-        return self.label or self.name.replace('_', ' ').capitalize()
-
 
 @dataclass(frozen=True)
 class DerivedColumn:
@@ -283,10 +279,6 @@ class DatasetSpec:
 
     def parsers(self, ctx: ParseContext) -> list[Parser]:
         return [column.parser(ctx) for column in self.columns]
-
-    def export_row(self, values) -> list:
-        """One exported row (values in export_columns order), safe to open in Excel."""
-        return neutralise_row(values)
 
 
 FLOWS = DatasetSpec(

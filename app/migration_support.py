@@ -3,12 +3,11 @@ scripts name them explicitly, since offline SQL is not schema-translated), the U
 of each bind's metadata in its real schema for autogenerate."""
 from __future__ import annotations
 
-from flask import current_app
 from sqlalchemy import MetaData
 from sqlalchemy.schema import BLANK_SCHEMA
 from sqlalchemy.sql.elements import quoted_name
 
-from .database import BINDS
+from .database import quoted_schema
 from .extensions import db
 
 #: Alembic engine names: '' is the default (app) bind.
@@ -21,8 +20,7 @@ def _bind_key(name: str):
 
 def schema_of(name: str) -> str | None:
     """The configured schema of a bind, always quoted in SQL (None: the default schema)."""
-    schema = current_app.config[BINDS[_bind_key(name)][2]]
-    return quoted_name(schema, quote=True) if schema else None
+    return quoted_schema(_bind_key(name))
 
 
 def table(name: str) -> quoted_name:

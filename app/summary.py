@@ -25,12 +25,21 @@ class day_of(FunctionElement):
 
 @compiles(day_of)
 def _day_of_default(element, compiler, **kw):
-    return 'CAST(%s AS DATE)' % compiler.process(element.clauses, **kw)
+    return f'CAST({compiler.process(element.clauses, **kw)} AS DATE)'
 
 
 @compiles(day_of, 'sqlite')
 def _day_of_sqlite(element, compiler, **kw):
-    return 'date(%s)' % compiler.process(element.clauses, **kw)
+    return f'date({compiler.process(element.clauses, **kw)})'
+
+
+def as_day(value) -> date:
+    """A value ``day_of`` selected, as a date (SQLite returns it as text)."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
 
 
 def refresh_daily(connection: Connection, days: set[date] | None = None,
@@ -85,11 +94,3 @@ def _merge_ranges(ranges):
             merged.append((start, end))
     return merged
 
-
-def days_between(first: datetime, last: datetime) -> set[date]:
-    """Every calendar day from ``first`` to ``last`` inclusive."""
-    day, days = first.date(), set()
-    while day <= last.date():
-        days.add(day)
-        day += timedelta(days=1)
-    return days

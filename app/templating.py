@@ -1,5 +1,5 @@
 """What every template can use: the signed-in user, the environment badge, number and time
-formatting in the stated display time zone."""
+formatting in the stated display time zone, and the load batch statuses (``BATCH_*``)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -7,6 +7,22 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app, g
 from markupsafe import Markup
+
+from .models import (
+    BATCH_FAILED,
+    BATCH_INTERRUPTED,
+    BATCH_RUNNING,
+    BATCH_SUCCEEDED,
+    BATCH_UNDONE,
+    BATCH_VALIDATED,
+)
+
+#: Template globals: the batch statuses, named as in the code.
+BATCH_STATUS_GLOBALS = {
+    'BATCH_RUNNING': BATCH_RUNNING, 'BATCH_SUCCEEDED': BATCH_SUCCEEDED,
+    'BATCH_FAILED': BATCH_FAILED, 'BATCH_VALIDATED': BATCH_VALIDATED,
+    'BATCH_INTERRUPTED': BATCH_INTERRUPTED, 'BATCH_UNDONE': BATCH_UNDONE,
+}
 
 
 def display_zone() -> ZoneInfo:
@@ -98,6 +114,7 @@ def inject_globals():
 
 def init_app(app) -> None:
     app.context_processor(inject_globals)
+    app.jinja_env.globals.update(BATCH_STATUS_GLOBALS)
     app.add_template_filter(format_datetime, 'datetime')
     app.add_template_filter(time_tag, 'timetag')
     app.add_template_filter(format_number, 'number')

@@ -37,7 +37,7 @@ from ..loading import (
 from ..loading.readers import DELIMITER_NAMES
 from ..loading.report import LineBuffer, report_rows
 from ..loading.storage import discard_if_changed, purge_expired, store_upload, stored_upload, touch
-from ..models import LoadBatch, LoadError
+from ..models import BATCH_SUCCEEDED, BATCH_VALIDATED, LoadBatch, LoadError
 from ..params import optional_id, page_number
 from . import bp
 from .forms import StoredLoadForm, UploadForm
@@ -168,7 +168,7 @@ def batch(batch_id: int):
                                   .order_by(LoadError.id).limit(SHOWN_ON_PAGE)).all()
     kept = db.session.scalar(select(func.count()).select_from(LoadError)
                              .where(LoadError.batch_id == batch_id))
-    can_load = (record.dry_run and record.status == 'validated' and record.sha256 is not None
+    can_load = (record.dry_run and record.status == BATCH_VALIDATED and record.sha256 is not None
                 and stored_upload(upload_folder(), record.sha256, retention_hours()) is not None)
     load_form = None
     if can_load:
@@ -214,5 +214,5 @@ def undo(batch_id: int):
     except LoadRefused as refused:
         flash(str(refused), 'error')
         return redirect(url_for('admin.batch', batch_id=batch_id))
-    flash(outcome.message, 'success' if outcome.status == 'succeeded' else 'error')
+    flash(outcome.message, 'success' if outcome.status == BATCH_SUCCEEDED else 'error')
     return redirect(url_for('admin.batch', batch_id=outcome.batch_id))

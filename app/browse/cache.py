@@ -12,8 +12,8 @@ from collections.abc import Callable, Hashable
 
 from sqlalchemy import func, select
 
+from ..database import ops_session_execute
 from ..models import LoadBatch
-from .responses import ops_session_execute
 
 
 def data_version() -> tuple:

@@ -8,8 +8,8 @@ from datetime import date, timedelta
 
 from sqlalchemy import case, func, select
 
+from ..database import ops_session_execute
 from ..models import STATUSES, ResponseDaily
-from .responses import ops_session_execute
 
 CHART_DAYS = (30, 90)
 

@@ -13,9 +13,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
+from ..database import ops_scalar, ops_session_execute
 from ..models import Flow, Response
 from .daily import error_rates_since
-from .responses import flow_names, ops_scalar, ops_session_execute
+from .responses import flow_names
 
 FAILING_WINDOW = timedelta(hours=3)
 FAILING_MIN_RESPONSES = 3

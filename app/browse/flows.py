@@ -7,10 +7,10 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, or_, select
 
+from ..database import ops_scalar, ops_session_execute
 from ..models import Flow, Response
 from .daily import error_rates_since
 from .filters import FlowFilter
-from .responses import ops_scalar, ops_session_execute
 from .search_index import escape_like
 
 FLOWS_PER_PAGE = 100

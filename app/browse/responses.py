@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from flask import g, has_request_context
 from sqlalchemy import func, literal, or_, select
 
-from ..extensions import db
+from ..database import dialect_name, ops_scalar, ops_session_execute
 from ..models import Flow, Response, ResponseDaily
 from . import keyset
 from .filters import ResponseFilter
@@ -20,25 +20,6 @@ COUNT_CAP = 10_000
 LIST_COLUMNS = (Response.response_id, Response.flow_code, Response.responded_at, Response.status,
                 Response.result_code, Response.duration_ms, Response.error_reason,
                 Response.payload_bytes)
-
-
-def ops_connection():
-    """The request's connection to the ops database (Core execution: rows come back as
-    tuples without ORM bookkeeping, which matters when thousands are read)."""
-    return db.session.connection(bind_arguments={'bind': db.engines['ops']})
-
-
-def ops_session_execute(statement):
-    """Run a select on the ops bind and return all its rows."""
-    return ops_connection().execute(statement).all()
-
-
-def ops_scalar(statement):
-    return ops_connection().execute(statement).scalar()
-
-
-def dialect_name() -> str:
-    return db.engines['ops'].dialect.name
 
 
 def _memo(key, compute):

@@ -16,6 +16,11 @@ from ..datasets import DATASETS
 from ..loading import MODES, SHOWN_ON_PAGE, LoadRefused, LoadRequest, run_load, undo_batch
 from ..loading.report import write_report
 from ..loading.storage import file_sha256
+from ..models import BATCH_SUCCEEDED
+
+#: The report's count lines, and what a dry run says instead ("would insert").
+DRY_RUN_VERBS = {'inserted': 'insert', 'updated': 'update', 'unchanged': 'be unchanged',
+                 'deleted': 'delete'}
 
 #: What a dry run says each count would be.
 DRY_RUN_VERBS = {'inserted': 'insert', 'updated': 'update', 'unchanged': 'be unchanged',
@@ -72,8 +77,8 @@ def load_command(dataset, file, mode, dry_run, encoding, allow_duplicate, errors
     click.echo(f'Batch #{outcome.batch_id} {outcome.status} in {outcome.seconds:.1f} s '
                f'({counts.read / max(outcome.seconds, 1e-9):,.0f} rows/s)')
     click.echo(f'  rows read  {counts.read:>12,}')
-    for name in ('inserted', 'updated', 'unchanged', 'deleted'):
-        word = f'would {DRY_RUN_VERBS[name]}' if dry_run else name
+    for name, verb in DRY_RUN_VERBS.items():
+        word = f'would {verb}' if dry_run else name
         click.echo(f'  {word:<20} {getattr(counts, name):>12,}')
     click.echo(f'  errors     {outcome.problems.count:>12,}')
     for warning in outcome.warnings:
@@ -82,9 +87,9 @@ def load_command(dataset, file, mode, dry_run, encoding, allow_duplicate, errors
         click.echo('')
         click.echo(f'{"line":>8}  {"column":<14} {"value":<30} problem')
         for problem in outcome.problems.kept[:SHOWN_ON_PAGE]:
-            line = problem.line if problem.line is not None else ''
-            click.echo(f'{line:>8}  {problem.column or "":<14} '
-                       f'{(problem.value or "")[:30]:<30} {problem.message}')
+            click.echo(f'{problem.line if problem.line is not None else "":>8}  '
+                       f'{problem.column or "":<14} {(problem.value or "")[:30]:<30} '
+                       f'{problem.message}')
         if outcome.problems.count > SHOWN_ON_PAGE:
             click.echo(f'… {outcome.problems.count - SHOWN_ON_PAGE:,} more; use --errors-csv FILE '
                        'for the full report.')
@@ -108,7 +113,7 @@ def undo_load_command(batch_id, user):
     except LoadRefused as refused:
         raise click.ClickException(str(refused)) from None
     click.echo(outcome.message)
-    if outcome.status != 'succeeded':
+    if outcome.status != BATCH_SUCCEEDED:
         raise SystemExit(1)
 
 

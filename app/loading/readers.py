@@ -18,9 +18,9 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+from collections.abc import Iterator
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Iterator
 
 from .fields import BAD_BYTE, MAX_HEADER_FIELDS, outside_quotes, too_many_fields
 from .problems import FileRejected
@@ -57,7 +57,8 @@ def choose_encoding(sample: bytes, whole_file: bool) -> str:
         return 'utf-8-sig'
     except UnicodeDecodeError as error:
         # A multi-byte character cut by the end of the sample is still UTF-8.
-        if not whole_file and error.start >= len(sample) - 3 and error.reason == 'unexpected end of data':
+        if (not whole_file and error.start >= len(sample) - 3
+                and error.reason == 'unexpected end of data'):
             return 'utf-8-sig'
         return 'cp1252'
 

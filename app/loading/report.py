@@ -3,7 +3,8 @@ in Excel (text cells that look like formulas are neutralised)."""
 from __future__ import annotations
 
 import csv
-from typing import Iterable, TextIO
+from collections.abc import Iterable
+from typing import TextIO
 
 from ..csv_safety import neutralise_row
 

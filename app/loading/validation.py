@@ -87,7 +87,8 @@ class RowChecker:
         self.width = plan.width
         self.pad = bool(plan.missing_optional)
         positions = plan.positions
-        self.getter = itemgetter(*positions) if len(positions) > 1 else (lambda row: (row[positions[0]],))
+        self.getter = (itemgetter(*positions) if len(positions) > 1
+                       else (lambda row: (row[positions[0]],)))
 
     def check(self, line: int, cells: list[str]):
         width = self.width
@@ -98,7 +99,8 @@ class RowChecker:
                 self.log.add(line, None, self.source.delimiter.join(cells) if self.source.delimiter
                              else ' | '.join(cells),
                              f'This row has {len(cells)} values but the header has {width} '
-                             'columns (a missing delimiter, or an unquoted delimiter inside a value?).')
+                             'columns (a missing delimiter, or an unquoted delimiter inside a '
+                             'value?).')
                 return None
             if any(cell.strip() for cell in cells[width:]):
                 self.log.add(line, None, ' | '.join(cells[width:]),
@@ -113,7 +115,8 @@ class RowChecker:
                 for position in bad:
                     column = self._column_at(position)
                     if '\x00' in cells[position]:
-                        self.log.add(line, column, show_bad_bytes(cells[position].replace('\x00', '\\0')),
+                        shown = show_bad_bytes(cells[position].replace('\x00', '\\0'))
+                        self.log.add(line, column, shown,
                                      'This value holds a NUL character (byte 0), which no text '
                                      'column can store: the file is damaged or not a text export. '
                                      'Remove it and upload the file again.')
@@ -125,7 +128,7 @@ class RowChecker:
             cells.append('')
         raw = self.getter(cells)
         try:
-            return [parse(cell) for parse, cell in zip(self.parsers, raw)]
+            return [parse(cell) for parse, cell in zip(self.parsers, raw, strict=False)]
         except ValueError:
             return self._report(line, raw)
 
@@ -139,14 +142,14 @@ class RowChecker:
         return message + 'Save the file as "CSV UTF-8" and upload it again.'
 
     def _column_at(self, position: int) -> str | None:
-        for name, index in zip(self.names, self.plan.positions):
+        for name, index in zip(self.names, self.plan.positions, strict=False):
             if index == position:
                 return name
         return None
 
     def _report(self, line: int, raw) -> None:
         with self.overlaps.muted():  # the row's times were counted by the first pass
-            for name, parse, cell in zip(self.names, self.parsers, raw):
+            for name, parse, cell in zip(self.names, self.parsers, raw, strict=False):
                 try:
                     parse(cell)
                 except ValueError as error:

@@ -17,15 +17,25 @@ from __future__ import annotations
 import sqlite3
 from datetime import date, datetime
 
-from sqlalchemy import (BigInteger, Integer, and_, column, exists, insert, literal,
-                        not_, or_, select, table as table_clause)
+from sqlalchemy import (
+    BigInteger,
+    Integer,
+    and_,
+    column,
+    exists,
+    insert,
+    literal,
+    not_,
+    or_,
+    select,
+)
+from sqlalchemy import table as table_clause
 from sqlalchemy.engine import Connection
-from sqlalchemy.sql.elements import quoted_name
 
-from ..database import schema_for
+from ..database import qualified_name
 from ..datasets import DatasetSpec
 from ..models.load_models import CHANGE_DELETED, CHANGE_UPDATED
-from ..summary import day_of
+from ..summary import as_day, day_of
 
 #: IN lists stay far below SQL Server's 2,100 parameters per statement.
 IN_LIST_CHUNK = 1000
@@ -49,7 +59,7 @@ sqlite3.register_adapter(datetime, _sqlite_datetime)
 sqlite3.register_adapter(date, date.isoformat)
 
 
-def writer_for(connection: Connection, spec: DatasetSpec, batch_id: int) -> 'BulkWriter':
+def writer_for(connection: Connection, spec: DatasetSpec, batch_id: int) -> BulkWriter:
     name = connection.dialect.name
     cls = {'sqlite': SqliteWriter, 'postgresql': PostgresWriter, 'mssql': MssqlWriter}.get(name)
     if cls is None:
@@ -70,7 +80,8 @@ class BulkWriter:
         self.key_index = spec.stored_columns.index(spec.key)
         self.version_names = ['superseded_by', 'change'] + spec.stored_columns
         key_type = BigInteger() if spec.key_kind == 'int' else self.key_column.type
-        self.keep = table_clause(self.keep_table_name, column('k', key_type), column('line', Integer()))
+        self.keep = table_clause(self.keep_table_name, column('k', key_type),
+                                 column('line', Integer()))
         self.kept_keys = 0
         # (index of the source value in a stored row, its dictionary) per dictionary column
         self.dictionaries = [
@@ -84,15 +95,8 @@ class BulkWriter:
         return self.connection.connection.cursor()
 
     def quoted(self, table) -> str:
-        """The real schema-qualified name (as app.database.qualified_name gives it), from this
-        connection's dialect, for statements that bypass SQLAlchemy."""
-        preparer = self.connection.dialect.identifier_preparer
-        schema = schema_for('ops')
-        name = preparer.quote(table.name)
-        if not schema:
-            return name
-        # Always quoted, as the models and migrations name it ([ops].[responses]).
-        return f'{preparer.quote_schema(quoted_name(schema, quote=True))}.{name}'
+        """The table's real schema-qualified name in this connection's dialect."""
+        return qualified_name(table, 'ops', self.connection.dialect)
 
     def quote(self, name: str) -> str:
         return self.connection.dialect.identifier_preparer.quote(name)
@@ -202,7 +206,8 @@ class BulkWriter:
             return {}
         found = {}
         for where in self._key_filters(self.keep.c.k, keys):
-            for key, line in self.connection.execute(select(self.keep.c.k, self.keep.c.line).where(where)):
+            query = select(self.keep.c.k, self.keep.c.line).where(where)
+            for key, line in self.connection.execute(query):
                 found[key] = line
         return found
 
@@ -225,7 +230,7 @@ class BulkWriter:
         if not time_column:
             return set()
         day = day_of(self.table.c[time_column])
-        return {_as_date(row[0]) for row in self.connection.execute(
+        return {as_day(row[0]) for row in self.connection.execute(
             select(day).where(self._not_in_file()).distinct())}
 
     def delete_not_in_file(self) -> int:
@@ -236,14 +241,6 @@ class BulkWriter:
         self.connection.execute(insert(versions).from_select(self.version_names, source))
         result = self.connection.execute(self.table.delete().where(self._not_in_file()))
         return result.rowcount
-
-
-def _as_date(value) -> date:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value)[:10])
 
 
 class SqliteWriter(BulkWriter):
@@ -334,7 +331,8 @@ class PostgresWriter(BulkWriter):
             self.kept_keys += len(key_lines)
             cursor = self.cursor()
             try:
-                with cursor.copy(f'COPY {self.quote(self.keep_table_name)} (k, line) FROM STDIN') as copy:
+                copy_sql = f'COPY {self.quote(self.keep_table_name)} (k, line) FROM STDIN'
+                with cursor.copy(copy_sql) as copy:
                     for row in key_lines:
                         copy.write_row(row)
             finally:
@@ -353,7 +351,8 @@ class MssqlWriter(BulkWriter):
 
     def keep_table_ddl(self, key_type: str) -> str:
         return (f"IF OBJECT_ID('tempdb..{self.keep_table_name}') IS NULL "
-                f'CREATE TABLE {self.quote(self.keep_table_name)} (k {key_type} PRIMARY KEY, line BIGINT)')
+                f'CREATE TABLE {self.quote(self.keep_table_name)} '
+                f'(k {key_type} PRIMARY KEY, line BIGINT)')
 
     def drop_keep_table(self) -> None:
         self.connection.exec_driver_sql(

@@ -19,6 +19,7 @@ from flask import (
 from ..browse import responses as queries
 from ..browse.filters import PAGE_SIZES, RANGE_LABELS, SORTS
 from ..clock import utc_now
+from ..database import dialect_name
 from ..exports import EXPORT_COLUMNS, export_filename, select_columns, time_formatter
 from ..exports.columns import parse_columns
 from ..exports.csv_export import csv_chunks
@@ -85,7 +86,7 @@ def export_csv():
     flt, refusal = _export_filter()
     if refusal:
         return refusal
-    chunks = queries.iter_chunks(flt, columns=select_columns(queries.dialect_name()),
+    chunks = queries.iter_chunks(flt, columns=select_columns(dialect_name()),
                                  chunk=EXPORT_CHUNK_ROWS)
     # The first query runs before the answer starts, so a database that is down gets the 503
     # page rather than a download cut off after its header line.
@@ -112,7 +113,7 @@ def export_xlsx():
               'holds (setting EXPORT_XLSX_MAX_ROWS). Narrow the filter, or export CSV, which '
               'has no limit.', 'warning')
         return redirect(url_with_args('main.responses', flt.query_args()))
-    chunks = queries.iter_chunks(flt, columns=select_columns(queries.dialect_name()),
+    chunks = queries.iter_chunks(flt, columns=select_columns(dialect_name()),
                                  chunk=EXPORT_CHUNK_ROWS)
     output = write_xlsx((row for chunk in chunks for row in chunk),
                         time_formatter(current_app.config['DISPLAY_TIMEZONE'] or 'UTC'),

@@ -4,10 +4,28 @@ from .app_models import ROLE_ADMIN, ROLE_VIEWER, ROLES, AuditEvent, User
 from .inbox_models import Inbox, InboxSighting
 from .job_models import JobRun, SchedulerTick
 from .load_models import FlowVersion, ResponseVersion
-from .ops_models import FLOW_TYPES, STATUSES, ErrorReason, Flow, LoadBatch, LoadError, Response, ResponseDaily
+from .ops_models import (
+    BATCH_FAILED,
+    BATCH_INTERRUPTED,
+    BATCH_RUNNING,
+    BATCH_STATUSES,
+    BATCH_SUCCEEDED,
+    BATCH_UNDONE,
+    BATCH_VALIDATED,
+    FLOW_TYPES,
+    STATUSES,
+    ErrorReason,
+    Flow,
+    LoadBatch,
+    LoadError,
+    Response,
+    ResponseDaily,
+)
 from .view_models import VIEW_PAGES, SavedView
 
 __all__ = ['AuditEvent', 'User', 'ROLE_ADMIN', 'ROLE_VIEWER', 'ROLES',
-           'FLOW_TYPES', 'STATUSES', 'ErrorReason', 'Flow', 'LoadBatch', 'LoadError', 'Response',
-           'ResponseDaily', 'FlowVersion', 'ResponseVersion', 'SavedView', 'VIEW_PAGES',
+           'BATCH_FAILED', 'BATCH_INTERRUPTED', 'BATCH_RUNNING', 'BATCH_STATUSES',
+           'BATCH_SUCCEEDED', 'BATCH_UNDONE', 'BATCH_VALIDATED', 'FLOW_TYPES', 'STATUSES',
+           'ErrorReason', 'Flow', 'LoadBatch', 'LoadError', 'Response', 'ResponseDaily',
+           'FlowVersion', 'ResponseVersion', 'SavedView', 'VIEW_PAGES',
            'JobRun', 'SchedulerTick', 'Inbox', 'InboxSighting']

@@ -18,6 +18,17 @@ from .types import Day, UtcDateTime, table_args
 FLOW_TYPES = ('API', 'FILE', 'QUEUE', 'BATCH', 'DB')
 STATUSES = ('OK', 'WARN', 'ERROR')
 
+#: What became of a load batch (LoadBatch.status). A dry run that found no problem is
+#: "validated"; a batch whose process died before it finished is "interrupted".
+BATCH_RUNNING = 'running'
+BATCH_SUCCEEDED = 'succeeded'
+BATCH_FAILED = 'failed'
+BATCH_VALIDATED = 'validated'
+BATCH_INTERRUPTED = 'interrupted'
+BATCH_UNDONE = 'undone'
+BATCH_STATUSES = (BATCH_RUNNING, BATCH_SUCCEEDED, BATCH_FAILED, BATCH_VALIDATED,
+                  BATCH_INTERRUPTED, BATCH_UNDONE)
+
 
 class Flow(db.Model):
     __bind_key__ = 'ops'
@@ -130,8 +141,8 @@ class LoadBatch(db.Model):
     loaded_by: Mapped[str] = mapped_column(Unicode(256), nullable=False)
     started_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=utc_now)
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    #: running, succeeded, failed, interrupted, undone
-    status: Mapped[str] = mapped_column(Unicode(16), nullable=False, default='running')
+    #: one of BATCH_STATUSES
+    status: Mapped[str] = mapped_column(Unicode(16), nullable=False, default=BATCH_RUNNING)
     rows_read: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
     inserted: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
     updated: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)

@@ -18,7 +18,7 @@ from parameterized import parameterized
 from sqlalchemy import select
 
 from app.extensions import db
-from app.loading import LoadRequest, run_load, service, writers
+from app.loading import LoadRequest, loader, run_load, writers
 from app.models import Response, ResponseDaily
 from tests.base import ADMIN, ASSETS, FlowdeskTestCase
 from tests.integrity import data_checksums
@@ -52,7 +52,7 @@ class IndexDeferralTest(FlowdeskTestCase):
                                      'flows_good.csv', ADMIN))
         self.assertTrue(flows.ok, flows.message)
         for patcher in (mock.patch.object(writers, 'DEFER_INDEXES_MIN_ROWS', 20),
-                        mock.patch.object(service, 'CHUNK_ROWS', 10)):
+                        mock.patch.object(loader, 'CHUNK_ROWS', 10)):
             patcher.start()
             self.addCleanup(patcher.stop)
         self.defer_calls = []

@@ -17,8 +17,7 @@ from app.datasets import DATASETS
 from app.extensions import db
 from app.loading import LoadBusy, LoadRequest, run_load, undo_batch
 from app.loading.locks import DatasetLock
-from app.loading.service import RUNNING
-from app.models import AuditEvent, LoadBatch, Response, ResponseDaily
+from app.models import BATCH_RUNNING, BATCH_SUCCEEDED, AuditEvent, LoadBatch, Response, ResponseDaily
 from tests.base import ADMIN, ASSETS, FlowdeskTestCase, on_every_backend
 
 LOADS = ASSETS / 'loads'
@@ -377,7 +376,7 @@ class ConcurrencyTest(LoadTestCase):
         with db.engines['ops'].begin() as connection:
             connection.execute(LoadBatch.__table__.insert().values(
                 dataset='responses', mode='append', dry_run=False, file_name='big.csv',
-                loaded_by='CORP\\other', started_at=utc_now(), status=RUNNING, rows_read=0,
+                loaded_by='CORP\\other', started_at=utc_now(), status=BATCH_RUNNING, rows_read=0,
                 inserted=0, updated=0, unchanged=0, deleted=0, error_count=0))
         lock = DatasetLock('responses')
         self.assertTrue(lock.acquire())
@@ -397,12 +396,31 @@ class ConcurrencyTest(LoadTestCase):
         with db.engines['ops'].begin() as connection:
             connection.execute(LoadBatch.__table__.insert().values(
                 dataset='responses', mode='append', dry_run=False, file_name='killed.csv',
-                loaded_by='CORP\\other', started_at=utc_now(), status=RUNNING, rows_read=0,
+                loaded_by='CORP\\other', started_at=utc_now(), status=BATCH_RUNNING, rows_read=0,
                 inserted=0, updated=0, unchanged=0, deleted=0, error_count=0))
         body = self.assertPageContains(self.admin_client().get('/admin/batches'), 'killed.csv')
         self.assertIn('interrupted', body)
         batch = db.session.scalars(select(LoadBatch)).one()
         self.assertEqual(batch.status, 'interrupted')
+
+    def test_undo_while_an_undo_runs_is_told_who_is_undoing(self):
+        self.load('flows', 'flows_good.csv')
+        loaded = db.session.scalars(select(LoadBatch)).one()
+        with db.engines['ops'].begin() as connection:
+            connection.execute(LoadBatch.__table__.insert().values(
+                dataset='flows', mode='undo', dry_run=False, file_name='undo of batch #1',
+                loaded_by='CORP\\other', started_at=utc_now(), status=BATCH_RUNNING, rows_read=0,
+                inserted=0, updated=0, unchanged=0, deleted=0, error_count=0))
+        before = self.checksums()
+        lock = DatasetLock('flows')
+        self.assertTrue(lock.acquire())
+        with lock, self.assertRaises(LoadBusy) as caught:
+            undo_batch(loaded.id, ADMIN, lock_wait_seconds=0.05)
+        self.assertIn('An undo of flows is running since', str(caught.exception))
+        self.assertIn('started by CORP\\other', str(caught.exception))
+        self.assertEqual(self.checksums(), before)
+        db.session.expire_all()
+        self.assertEqual(db.session.get(LoadBatch, loaded.id).status, BATCH_SUCCEEDED)
 
 
 @on_every_backend
