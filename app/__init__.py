@@ -79,10 +79,20 @@ def create_app(config_name: str | None = None, environ=None, **overrides) -> Fla
     from .cli import register_commands
     register_commands(app)
 
-    from .health import bp as health_bp
-    app.register_blueprint(health_bp)
+    _register_blueprints(app)
+
+    announce_start_when_serving(app, 'Flowdesk %s started with the %s configuration',
+                                __version__, settings.NAME)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    """Every page group is a blueprint; a new one is registered here. The main blueprint is
+    imported first: the others build on its helpers."""
     from .main import bp as main_bp
     app.register_blueprint(main_bp)
+    from .health import bp as health_bp
+    app.register_blueprint(health_bp)
     from .admin import bp as admin_bp
     app.register_blueprint(admin_bp)
     from .api import bp as api_bp
@@ -91,10 +101,6 @@ def create_app(config_name: str | None = None, environ=None, **overrides) -> Fla
     app.register_blueprint(auth_bp)
     from .saved_views import bp as saved_views_bp
     app.register_blueprint(saved_views_bp)
-
-    announce_start_when_serving(app, 'Flowdesk %s started with the %s configuration',
-                                __version__, settings.NAME)
-    return app
 
 
 def _prepare_sqlite_folders(app: Flask) -> None:
