@@ -51,7 +51,7 @@ def new_inbox():
     return render_template('admin/inbox_form.html', form=form, inbox=None)
 
 
-@bp.route('/inboxes/<int:inbox_id>/edit', methods=['GET', 'POST'])
+@bp.route('/inboxes/<int32:inbox_id>/edit', methods=['GET', 'POST'])
 def edit_inbox(inbox_id: int):
     inbox = get_inbox(inbox_id)
     form = InboxForm(obj=inbox, inbox_id=inbox.id)
@@ -73,7 +73,7 @@ def edit_inbox(inbox_id: int):
     return render_template('admin/inbox_form.html', form=form, inbox=inbox)
 
 
-@bp.route('/inboxes/<int:inbox_id>/delete', methods=['POST'])
+@bp.route('/inboxes/<int32:inbox_id>/delete', methods=['POST'])
 def delete_inbox(inbox_id: int):
     if not ButtonForm().validate_on_submit():
         abort(400)
@@ -85,7 +85,7 @@ def delete_inbox(inbox_id: int):
     return redirect(url_for('admin.inboxes'), code=303)
 
 
-@bp.route('/inboxes/<int:inbox_id>/check', methods=['POST'])
+@bp.route('/inboxes/<int32:inbox_id>/check', methods=['POST'])
 def check_inbox(inbox_id: int):
     if not ButtonForm().validate_on_submit():
         abort(400)
