@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from ..database import engine_for
-from ..loading.locks import DatasetLock
+from ..loading.locks import DatasetLock, drop_file_lock, take_file_lock
 
 
 def job_lock_name(job: str) -> str:
@@ -45,28 +45,16 @@ class JobLock:
                 return False
             self._dataset_lock = lock
             return True
-        handle = sqlite3.connect(str(sqlite_job_lock_path(engine.url, self.job)), timeout=0,
-                                 isolation_level=None)
-        try:
-            handle.execute('BEGIN IMMEDIATE')
-        except sqlite3.OperationalError as error:
-            handle.close()
-            if 'locked' in str(error) or 'busy' in str(error):
-                return False
-            raise
-        self._sqlite = handle
-        return True
+        self._sqlite = take_file_lock(sqlite_job_lock_path(engine.url, self.job), wait_seconds=0)
+        return self._sqlite is not None
 
     def release(self) -> None:
         if self._dataset_lock is not None:
             self._dataset_lock.release()
             self._dataset_lock = None
         if self._sqlite is not None:
-            try:
-                self._sqlite.execute('ROLLBACK')
-            finally:
-                self._sqlite.close()
-                self._sqlite = None
+            handle, self._sqlite = self._sqlite, None
+            drop_file_lock(handle)
 
     def __enter__(self):
         return self

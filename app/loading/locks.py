@@ -115,25 +115,13 @@ class DatasetLock:
         return result is not None and result >= 0
 
     def _acquire_sqlite(self) -> bool:
-        path = sqlite_lock_path(self.engine.url)
-        handle = sqlite3.connect(str(path), timeout=self.wait_seconds, isolation_level=None)
-        try:
-            handle.execute('BEGIN IMMEDIATE')
-        except sqlite3.OperationalError as error:
-            handle.close()
-            if 'locked' in str(error) or 'busy' in str(error):
-                return False
-            raise
-        self._sqlite = handle
-        return True
+        self._sqlite = take_file_lock(sqlite_lock_path(self.engine.url), self.wait_seconds)
+        return self._sqlite is not None
 
     def release(self) -> None:
         if self._sqlite is not None:
-            try:
-                self._sqlite.execute('ROLLBACK')
-            finally:
-                self._sqlite.close()
-                self._sqlite = None
+            handle, self._sqlite = self._sqlite, None
+            drop_file_lock(handle)
         if self._connection is not None:
             connection, self._connection = self._connection, None
             if self.dialect == 'postgresql':
@@ -167,3 +155,25 @@ class DatasetLock:
 
     def __exit__(self, *_exc):
         self.release()
+
+
+def take_file_lock(path, wait_seconds: float) -> sqlite3.Connection | None:
+    """SQLite's lock: a write transaction (``BEGIN IMMEDIATE``) held open on a small database
+    file beside the data. Returns the connection holding it, or None when another process
+    holds it for longer than ``wait_seconds``."""
+    handle = sqlite3.connect(str(path), timeout=wait_seconds, isolation_level=None)
+    try:
+        handle.execute('BEGIN IMMEDIATE')
+    except sqlite3.OperationalError as error:
+        handle.close()
+        if 'locked' in str(error) or 'busy' in str(error):
+            return None
+        raise
+    return handle
+
+
+def drop_file_lock(handle: sqlite3.Connection) -> None:
+    try:
+        handle.execute('ROLLBACK')
+    finally:
+        handle.close()
