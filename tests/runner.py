@@ -26,10 +26,20 @@ class CountingResult(unittest.TextTestResult):
 
 
 def build_suite(names: list[str], pattern: str) -> unittest.TestSuite:
+    """Every test under tests/, or the named ones; a name may be a package (``tests.unit``),
+    whose modules are discovered, as well as a module, class or method."""
     loader = unittest.TestLoader()
-    if names:
-        return loader.loadTestsFromNames(names)
-    return loader.discover(str(TESTS_DIR), pattern=pattern, top_level_dir=str(ROOT_DIR))
+    if not names:
+        return loader.discover(str(TESTS_DIR), pattern=pattern, top_level_dir=str(ROOT_DIR))
+    suite = unittest.TestSuite()
+    for name in names:
+        folder = ROOT_DIR.joinpath(*name.split('.'))
+        if (folder / '__init__.py').is_file():
+            suite.addTests(loader.discover(str(folder), pattern=pattern,
+                                           top_level_dir=str(ROOT_DIR)))
+        else:
+            suite.addTests(loader.loadTestsFromName(name))
+    return suite
 
 
 def run_tests(names: list[str] | None = None, pattern: str = 'test*.py', verbosity: int = 1,

@@ -215,6 +215,11 @@ class TestRunnerTests(unittest.TestCase):
         self.assertEqual(bad.returncode, 1)
         self.assertEqual(bad.stdout.strip().splitlines()[-1], '3 passed, 2 failed, 1 skipped')
 
+    def test_a_package_name_runs_the_modules_in_it(self):
+        result = self.run_flask_test('tests.samples', '--pattern', 'sample_*.py')
+        self.assertEqual(result.returncode, 1)
+        self.assertEqual(result.stdout.strip().splitlines()[-1], '3 passed, 2 failed, 1 skipped')
+
 
 if __name__ == '__main__':
     unittest.main()
