@@ -30,6 +30,7 @@ from ..datasets import DATASETS, DatasetSpec, ParseContext, get_dataset
 from ..extensions import db
 from ..models import LoadBatch, LoadError
 from ..models.load_models import CHANGE_DELETED, CHANGE_UPDATED
+from ..retention.undo import purged_rows_refusal
 from ..summary import day_of, refresh_after_write
 from ..templating import format_datetime
 from .fields import FIELD_MARGIN
@@ -540,7 +541,7 @@ def undo_refusal(connection: Connection, batch) -> str | None:
     if later is not None:
         return (f'Batch #{batch.id} is not the most recent load of {batch.dataset}: batch #{later} '
                 'came after it. Undo the most recent load first; loads are undone in reverse order.')
-    return None
+    return purged_rows_refusal(connection, batch)
 
 
 def undoable_batch_ids() -> set[int]:
