@@ -144,6 +144,18 @@ class PurgeTests(RetentionTestCase):
         with gzip.open(self.archives()[0], 'rt', encoding='utf-8', newline='') as handle:
             self.assertEqual(handle.read().count('response_id,'), 1, 'one header row')
 
+    def test_a_damaged_archive_is_refused_and_loads_nothing(self):
+        self.purge()
+        path = self.archives()[1]
+        damaged = self.work / 'damaged.csv.gz'
+        damaged.write_bytes(path.read_bytes()[:-40])
+        before = data_checksums()
+        result = self.app.test_cli_runner().invoke(
+            args=['load', 'responses', str(damaged), '--allow-duplicate'])
+        self.assertNotEqual(result.exit_code, 0)
+        self.assertIn('damaged', result.output)
+        self.assertEqual(data_checksums(), before)
+
     def test_dry_run_changes_nothing(self):
         before = data_checksums()
         output = self.purge('--dry-run')
