@@ -152,8 +152,9 @@ def archive_month(engine, folder: Path, month: date, start: datetime, end: datet
 def purge_month(engine, folder: Path, planned: MonthPurge, batch_rows: int,
                 after_batch: Callable[[], None] | None) -> None:
     start, end = planned.start, planned.end
-    planned.archived = archive_month(engine, folder, planned.month, start, end)
-    planned.archive = month_file(folder, planned.month)
+    if planned.responses:  # a month with only prior versions left gets no archive file
+        planned.archived = archive_month(engine, folder, planned.month, start, end)
+        planned.archive = month_file(folder, planned.month)
     planned.responses = delete_in_batches(engine, RESPONSES.table,
                                           in_range(RESPONSES.table, start, end), batch_rows,
                                           after_batch)
@@ -183,7 +184,7 @@ def purge_responses(cutoff: datetime, *, dry_run: bool = False, actor: str | Non
                     month, start, end, count_in(connection, RESPONSES.table, start, end),
                     count_in(connection, RESPONSES.version_table, start, end)))
         if not dry_run:
-            hold = test_hold(config)
+            hold = hold_for_tests(config)
             for planned in outcome.months:
                 purge_month(engine, folder, planned, batch_rows, hold)
                 record_month(planned, cutoff, actor)
@@ -196,12 +197,12 @@ def purge_responses(cutoff: datetime, *, dry_run: bool = False, actor: str | Non
 def record_month(planned: MonthPurge, cutoff: datetime, actor: str | None) -> None:
     audit.record(audit.RESPONSES_PURGED, target=f'{planned.month:%Y-%m}', actor=actor, detail=(
         f'{planned.responses:,} responses older than {cutoff:%Y-%m-%d %H:%M} UTC deleted, '
-        f'{planned.versions:,} prior versions pruned; archive {planned.archive} '
+        f'{planned.versions:,} prior versions pruned; archive {planned.archive or "(none)"} '
         f'({planned.archived:,} rows added)'))
     db.session.commit()
 
 
-def test_hold(config) -> Callable[[], None] | None:
+def hold_for_tests(config) -> Callable[[], None] | None:
     marker = os.environ.get(HOLD_ENV) if config.get('TESTING') else None
     if not marker:
         return None

@@ -200,6 +200,25 @@ class PurgeTests(RetentionTestCase):
         self.assertIn('retention has since archived and deleted', str(refused.exception))
         self.assertEqual(data_checksums(), before)
 
+    def test_prior_versions_are_pruned_and_undo_of_their_load_refused(self):
+        write_responses(self.work / 'changed.csv', range(500, 511), lambda n: n * 6 + 1)
+        outcome = run_load(LoadRequest(dataset='responses', mode='upsert',
+                                       path=self.work / 'changed.csv', file_name='changed.csv',
+                                       user=ADMIN, allow_duplicate=True))
+        self.assertEqual(outcome.counts.updated, 11, outcome.message)
+        versions = RESPONSES.version_table
+        self.assertEqual(self.count(versions), 11)
+
+        self.assertIn('and 11 prior versions', self.purge())
+        self.assertEqual(self.count(versions), 0)
+        with self.assertRaises(LoadRefused) as refused:
+            undo_batch(outcome.batch_id, ADMIN)
+        self.assertIn('retention has since archived and deleted', str(refused.exception))
+
+    def count(self, table) -> int:
+        with db.engines['ops'].connect() as connection:
+            return connection.scalar(select(func.count()).select_from(table))
+
 
 @on_every_backend
 class RetentionJobTests(RetentionTestCase):
