@@ -228,6 +228,16 @@ class Config:
         self.MAX_CONTENT_LENGTH = env_int(env, 'MAX_UPLOAD_MB', 200) * 1024 * 1024
         self.UPLOAD_FOLDER = Path(env.get('UPLOAD_FOLDER') or (self.INSTANCE_PATH / 'uploads'))
         self.UPLOAD_RETENTION_HOURS = env_int(env, 'UPLOAD_RETENTION_HOURS', 24)
+        #: Responses older than this many days are archived and deleted (app/retention);
+        #: None (empty) keeps everything.
+        self.RESPONSES_RETENTION_DAYS = env_int(env, 'RESPONSES_RETENTION_DAYS', 0) or None
+        if self.RESPONSES_RETENTION_DAYS is not None and self.RESPONSES_RETENTION_DAYS < 1 \
+                or env.get('RESPONSES_RETENTION_DAYS', '').strip() == '0':
+            raise ValueError('RESPONSES_RETENTION_DAYS must be a number of days of at least 1, '
+                             'or empty to keep every response')
+        self.ARCHIVE_FOLDER = Path(env.get('ARCHIVE_FOLDER') or (self.INSTANCE_PATH / 'archive'))
+        #: Rows one purge transaction deletes: short transactions, readers never wait long.
+        self.PURGE_BATCH_ROWS = env_int(env, 'PURGE_BATCH_ROWS', 20_000)
         self.EXPORT_XLSX_MAX_ROWS = env_int(env, 'EXPORT_XLSX_MAX_ROWS', 100_000)
         #: How long one process reuses the dashboard's figures (a load shows at once anyway).
         self.DASHBOARD_CACHE_SECONDS = env_int(env, 'DASHBOARD_CACHE_SECONDS', 60)

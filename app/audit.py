@@ -19,6 +19,8 @@ ROLE_REVOKED = 'role.revoked'
 USER_DEACTIVATED = 'user.deactivated'
 USER_REACTIVATED = 'user.reactivated'
 TEST_SIGN_IN = 'auth.test_sign_in'
+#: Retention (app/retention): one event per month of responses archived and deleted.
+RESPONSES_PURGED = 'responses.purged'
 
 ACTION_LABELS = {
     USER_CREATED: 'User first seen',
@@ -27,6 +29,7 @@ ACTION_LABELS = {
     USER_DEACTIVATED: 'User deactivated',
     USER_REACTIVATED: 'User reactivated',
     TEST_SIGN_IN: 'Test sign-in (not production)',
+    RESPONSES_PURGED: 'Responses purged (retention)',
 }
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -153,10 +153,12 @@ def make_flows(count: int = 40, seed: int = 7) -> list[DemoFlow]:
 
 
 def iter_responses(flows: list[DemoFlow], responses: int, until: datetime | None = None,
-                   days: int = 60, seed: int = 7, first_id: int = 1) -> Iterator[tuple]:
+                   days: int = 60, seed: int = 7, first_id: int = 1, warn_rate: float = 0.03,
+                   vary: Callable[[str, random.Random], str] | None = None) -> Iterator[tuple]:
     """Yield response rows in time order as tuples:
     (response_id, flow_code, responded_at, status, result_code, duration_ms, error_reason,
-    payload_bytes). Memory stays flat whatever ``responses`` is."""
+    payload_bytes). Memory stays flat whatever ``responses`` is. ``vary(reason, rng)``, when
+    given, rewrites each WARN/ERROR reason (app.demo_shapes: ids, paths and times in it)."""
     rng = random.Random(seed * 1_000_003 + responses)
     until = until or default_until()
     start = until - timedelta(days=days)
@@ -196,13 +198,15 @@ def iter_responses(flows: list[DemoFlow], responses: int, until: datetime | None
             result_code, reason = errors[int(random_() * len(errors))]
             if flow.flow_type == 'API' and result_code in (503, 504):
                 duration = 30_000 + duration // 10
-        elif roll < error_rate + 0.03:
+        elif roll < error_rate + warn_rate:
             status = 'WARN'
             result_code, reason = warnings[int(random_() * len(warnings))]
             reason = reason.replace('{ms}', f'{max(duration, 2001):,}')
         else:
             status = 'OK'
             result_code, reason = OK_CODES[flow.flow_type], None
+        if vary is not None and reason is not None:
+            reason = vary(reason, rng)
         payload = int(rng.lognormvariate(9, 1.5)) if flow.flow_type != 'DB' else None
         yield (first_id + offset, flow.flow_code, at, status, result_code, duration, reason, payload)
 

@@ -67,7 +67,7 @@ def build_app(backend: str, instance: Path):
     return create_app('testing', environ=environ)
 
 
-def prepare_data(app, responses: int, reseed: bool) -> None:
+def prepare_data(app, responses: int, reseed: bool, shape: str = 'demo') -> None:
     from flask_migrate import upgrade
     from sqlalchemy import func, select
 
@@ -82,9 +82,9 @@ def prepare_data(app, responses: int, reseed: bool) -> None:
             print(f'  reusing {have:,} responses already there')
             return
         started = time.perf_counter()
-        summary = seed_demo(responses=responses, force=True)
+        summary = seed_demo(responses=responses, force=True, shape=shape)
         print(f'  seeded {summary.responses:,} responses in {time.perf_counter() - started:.0f} s '
-              '(demo generator + inserts + daily summary + reason dictionary)')
+              f'({shape} shape: generator + bulk inserts + daily summary + reason dictionary)')
         engine = db.engines['ops']
         if engine.dialect.name == 'postgresql':
             with engine.connect().execution_options(isolation_level='AUTOCOMMIT') as conn:
@@ -223,7 +223,7 @@ def run(backend: str, args) -> bool:
         instance = temporary = Path(tempfile.mkdtemp(prefix='flowdesk-bench-browse-'))
     try:
         app = build_app(backend, instance)
-        prepare_data(app, args.responses, args.reseed)
+        prepare_data(app, args.responses, args.reseed, args.shape)
         cases = page_cases(app)
         results = measure_pages(app, cases, args.requests)
         ok = True
@@ -269,7 +269,11 @@ def peak_rss_mb() -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    parser.add_argument('--responses', type=int, default=2_000_000)
+    parser.add_argument('--responses', '--rows', type=int, default=2_000_000)
+    parser.add_argument('--shape', choices=['demo', 'realistic'], default='demo',
+                        help='realistic: 500 flows over a year, 20 %% WARN/ERROR, mostly '
+                             'distinct error reasons (a --instance built with another shape is '
+                             'reseeded only with --reseed)')
     parser.add_argument('--requests', type=int, default=60,
                         help='requests per page type (default 60)')
     parser.add_argument('--backend', choices=['sqlite', 'postgresql', 'both'], default=None,

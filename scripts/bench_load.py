@@ -50,10 +50,12 @@ STORED_COLUMNS = COLUMNS + ('batch_id', 'reason_hash')
 
 
 # -- data -----------------------------------------------------------------------------------
-def generate(folder: Path, rows: int) -> dict[str, Path]:
-    from app.demo_data import iter_responses, make_flows
+def generate(folder: Path, rows: int, shape: str = 'demo') -> dict[str, Path]:
+    from app.demo_data import iter_responses
+    from app.demo_shapes import SHAPES
     from app.error_reasons import reason_hash
-    flows = make_flows(40, 7)
+    profile = SHAPES[shape]
+    flows = profile.make_flows(seed=7)
     paths = {'flows': folder / 'flows.csv', 'responses': folder / 'responses.csv',
              'responses9': folder / 'responses_for_import.csv'}
     with open(paths['flows'], 'w', encoding='utf-8', newline='') as handle:
@@ -65,7 +67,8 @@ def generate(folder: Path, rows: int) -> dict[str, Path]:
             open(paths['responses9'], 'w', encoding='utf-8', newline='') as with_batch:
         out, out9 = csv.writer(plain), csv.writer(with_batch)
         out.writerow(COLUMNS)
-        for row in iter_responses(flows, rows, until=UNTIL, seed=7):
+        for row in iter_responses(flows, rows, until=UNTIL, seed=7,
+                                  **profile.response_options()):
             out.writerow(row)
             # The engines' bulk tools store what the product stores: the batch id and the
             # derived reason hash too (sqlite3 .import fills columns by position).
@@ -189,6 +192,8 @@ def sqlite_import(target: str, path: Path) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--rows', type=int, default=1_000_000)
+    parser.add_argument('--shape', choices=['demo', 'realistic'], default='demo',
+                        help='realistic: 500 flows over a year, mostly distinct error reasons')
     parser.add_argument('--pg', help='PostgreSQL URL (a database of its own; schemas '
                                      'bench_app/bench_ops are dropped and recreated)')
     parser.add_argument('--skip-pandas', action='store_true')
@@ -211,7 +216,7 @@ def main() -> int:
     work = args.workdir or Path(tempfile.mkdtemp(prefix='flowdesk-bench-load-'))
     work.mkdir(parents=True, exist_ok=True)
     print(f'Generating {args.rows:,} responses in {work} …', flush=True)
-    paths = generate(work, args.rows)
+    paths = generate(work, args.rows, args.shape)
     size_mb = paths['responses'].stat().st_size / 1e6
     print(f'responses.csv: {size_mb:,.1f} MB', flush=True)
     backends = ([] if args.skip_sqlite else ['sqlite']) + (['postgresql'] if args.pg else [])

@@ -12,5 +12,7 @@ def register_commands(app) -> None:
     from .load_command import load_command, undo_load_command
     app.cli.add_command(load_command)
     app.cli.add_command(undo_load_command)
+    from ..retention.cli import purge_command
+    app.cli.add_command(purge_command)
     from ..jobs.cli import jobs_group
     app.cli.add_command(jobs_group)

@@ -6,6 +6,8 @@ file is not valid UTF-8); comma, semicolon or tab delimiter sniffed from the hea
 and quoted newlines. Decoding is strict: bytes that are not valid in the chosen encoding become
 lone surrogates (``surrogateescape``, never a character a real file holds, unlike U+FFFD) and
 the row is flagged (``suspect``) so validation reports the cell, with its line, as bad encoding.
+A gzip-compressed CSV file (``.csv.gz``, as retention archives are) is read the same way,
+unpacked as it streams.
 A row with more fields than ``max_fields`` is refused before it is built (fields.py).
 
 xlsx: the first sheet, read with openpyxl's read-only streaming mode. The sheet's declared
@@ -17,14 +19,16 @@ from __future__ import annotations
 
 import codecs
 import csv
+import gzip
 import io
+import zlib
 from collections.abc import Iterator
 from datetime import date, datetime, time
 from pathlib import Path
 
 from .fields import BAD_BYTE, MAX_HEADER_FIELDS, outside_quotes, too_many_fields
 from .problems import FileRejected
-from .sniff import CSV, XLSX, detect_kind
+from .sniff import CSV, CSV_GZ, XLSX, detect_kind
 
 ENCODINGS = {'auto': None, 'utf-8': 'utf-8-sig', 'cp1252': 'cp1252'}
 SAMPLE_BYTES = 1 << 20
@@ -39,7 +43,7 @@ def open_source(path: Path, encoding: str = 'auto', delimiter: str | None = None
     kind = detect_kind(path)
     if kind == XLSX:
         return XlsxSource(path)
-    return CsvSource(path, encoding, delimiter)
+    return CsvSource(path, encoding, delimiter, compressed=kind == CSV_GZ)
 
 
 def read_as(source) -> dict:
@@ -78,18 +82,22 @@ def sniff_delimiter(first_line: str) -> str:
 class CsvSource:
     kind = CSV
 
-    def __init__(self, path: Path, encoding: str = 'auto', delimiter: str | None = None):
+    def __init__(self, path: Path, encoding: str = 'auto', delimiter: str | None = None,
+                 compressed: bool = False):
         if encoding not in ENCODINGS:
             raise ValueError(f'unknown encoding {encoding!r}: use one of {", ".join(ENCODINGS)}')
         if delimiter is not None and delimiter not in DELIMITERS:
             raise ValueError(f'unknown delimiter {delimiter!r}')
         self.path = Path(path)
         self.size = self.path.stat().st_size
-        self._raw = open(self.path, 'rb')
+        #: the file on disk (progress is its position); _raw: the text's bytes (gunzipped)
+        self._file = open(self.path, 'rb')
+        self._raw = gzip.GzipFile(fileobj=self._file) if compressed else self._file
         sample = self._raw.read(SAMPLE_BYTES)
+        whole = len(sample) < SAMPLE_BYTES if compressed else len(sample) >= self.size
         #: True when the encoding was chosen from the first SAMPLE_BYTES only.
-        self.sampled = encoding == 'auto' and len(sample) < self.size
-        self.encoding = ENCODINGS[encoding] or choose_encoding(sample, len(sample) >= self.size)
+        self.sampled = encoding == 'auto' and not whole
+        self.encoding = ENCODINGS[encoding] or choose_encoding(sample, whole)
         self._raw.seek(0)
         first_line = sample.split(b'\n', 1)[0].decode(self.encoding, errors='replace')
         self.delimiter = delimiter or sniff_delimiter(first_line)
@@ -132,7 +140,7 @@ class CsvSource:
             yield line
 
     def bytes_read(self) -> int:
-        return self._raw.tell()
+        return self._file.tell()
 
     def rows(self) -> Iterator[tuple[int, list[str]]]:
         """(line of the row's first physical line, cells), skipping blank lines; the header
@@ -150,9 +158,13 @@ class CsvSource:
             raise FileRejected(f'The file cannot be read as CSV from here on ({error}). '
                                'Check for an unclosed quote (") on this line.',
                                line=line) from None
+        except (EOFError, gzip.BadGzipFile, zlib.error):
+            raise FileRejected('The gzip file is damaged or cut short from here on; nothing '
+                               'was loaded.', line=line) from None
 
     def close(self) -> None:
         self._text.close()
+        self._file.close()
 
 
 def cell_text(value) -> str:

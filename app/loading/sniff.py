@@ -5,13 +5,18 @@ is accepted as xlsx only when it holds an Excel workbook's parts.
 """
 from __future__ import annotations
 
+import gzip
 import zipfile
+import zlib
 from pathlib import Path
 
 from .problems import FileRejected
 
 CSV = 'csv'
 XLSX = 'xlsx'
+#: gzip-compressed CSV (the monthly archives retention writes; app/retention)
+CSV_GZ = 'csv.gz'
+GZIP_MAGIC = b'\x1f\x8b'
 
 #: leading bytes -> what the file is
 SIGNATURES = [
@@ -54,6 +59,8 @@ def detect_kind(path: Path) -> str:
         head = handle.read(8192)
     if not head:
         raise FileRejected('The file is empty: it has no header row and no data.')
+    if head.startswith(GZIP_MAGIC):
+        return _check_gzip(path)
     for signature, what in SIGNATURES:
         if what and head.startswith(signature):
             raise FileRejected(f'This file is {what}, not a CSV or xlsx file. {SAVE_AS}')
@@ -64,6 +71,20 @@ def detect_kind(path: Path) -> str:
     if b'\x00' in head:
         raise FileRejected(f'This file holds binary data, not CSV text. {SAVE_AS}')
     return CSV
+
+
+def _check_gzip(path: Path) -> str:
+    """A gzip file is accepted when it holds CSV text (a Flowdesk archive, for instance)."""
+    try:
+        with gzip.open(path, 'rb') as inner:
+            head = inner.read(8192)
+    except (OSError, EOFError, zlib.error):
+        raise FileRejected('This gzip file is damaged or incomplete: it cannot be unpacked. '
+                           f'{SAVE_AS}') from None
+    if not head or b'\x00' in head or head.startswith(b'PK\x03\x04'):
+        raise FileRejected('This gzip file does not hold CSV text; Flowdesk reads CSV files '
+                           f'compressed with gzip (.csv.gz). {SAVE_AS}')
+    return CSV_GZ
 
 
 def _check_xlsx(path: Path) -> str:

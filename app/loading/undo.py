@@ -14,6 +14,7 @@ from ..database import engine_for
 from ..datasets import DATASETS, DatasetSpec
 from ..models import BATCH_FAILED, BATCH_SUCCEEDED, BATCH_UNDONE, LoadBatch
 from ..models.load_models import CHANGE_DELETED, CHANGE_UPDATED
+from ..retention.undo import purged_rows_refusal
 from ..summary import as_day, day_of, refresh_after_write
 from .batches import (
     audit_and_commit,
@@ -47,7 +48,7 @@ def undo_refusal(connection: Connection, batch) -> str | None:
         return (f'Batch #{batch.id} is not the most recent load of {batch.dataset}: '
                 f'batch #{later} came after it. Undo the most recent load first; loads are '
                 'undone in reverse order.')
-    return None
+    return purged_rows_refusal(connection, batch)
 
 
 def _batch(connection: Connection, batch_id: int):

@@ -1,0 +1,213 @@
+"""Retention: responses older than a cutoff are archived, then deleted, month by month.
+
+For each month (oldest first) the rows past the cutoff are first written to that month's
+archive file (archive.py), then deleted in batches of PURGE_BATCH_ROWS, each its own short
+transaction, by each dialect's cheapest row address: SQLite's ``rowid``, PostgreSQL's ``ctid``
+(a TID scan), SQL Server ``TOP`` on the key. Readers keep reading between and during batches
+(SQLite WAL, PostgreSQL MVCC). The prior versions kept for undo of those rows go too. The
+daily summary (response_daily) is not touched: the dashboard's history survives.
+
+The purge holds the responses load lock, so no load or undo adds rows to a month between its
+archiving and its deletion: every deleted row is in a complete archive file, even when the
+purge is killed midway (the next run finds the rest of the month already archived).
+"""
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import and_, any_, func, literal_column, select
+
+from .. import audit
+from ..database import engine_for
+from ..datasets import RESPONSES
+from ..extensions import db
+from ..loading.locks import DatasetLock
+from .archive import archived_ids, month_file, write_month
+
+#: Test hook (testing configuration only): after the first deleted batch, create this file and
+#: wait, so a test can kill a purge at a known point without timing guesses.
+HOLD_ENV = 'FLOWDESK_TEST_PURGE_HOLD'
+
+
+class PurgeRefused(RuntimeError):
+    """The purge cannot start (a load is running); nothing was changed."""
+
+
+@dataclass
+class MonthPurge:
+    """One month's part of a purge: rows in [start, end), counted, then deleted."""
+    month: date
+    start: datetime
+    end: datetime
+    responses: int
+    versions: int
+    archived: int = 0
+    archive: Path | None = None
+
+
+@dataclass
+class PurgeOutcome:
+    cutoff: datetime
+    dry_run: bool
+    months: list[MonthPurge] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def responses(self) -> int:
+        return sum(month.responses for month in self.months)
+
+    @property
+    def versions(self) -> int:
+        return sum(month.versions for month in self.months)
+
+    def summary(self) -> str:
+        text = (f'{"Would delete" if self.dry_run else "Deleted"} {self.responses:,} responses '
+                f'older than {self.cutoff:%Y-%m-%d %H:%M} UTC and {self.versions:,} prior '
+                'versions')
+        if self.months and not self.dry_run:
+            text += f'; archived in {len(self.months)} monthly file(s)'
+        return text
+
+
+def next_month(month: date) -> date:
+    return date(month.year + month.month // 12, month.month % 12 + 1, 1)
+
+
+def month_ranges(oldest: datetime, cutoff: datetime) -> list[tuple[date, datetime, datetime]]:
+    """(month, start, end) covering [oldest, cutoff), one per calendar month (UTC)."""
+    ranges, month = [], date(oldest.year, oldest.month, 1)
+    while datetime(month.year, month.month, 1) < cutoff:
+        following = next_month(month)
+        end = min(datetime(following.year, following.month, 1), cutoff)
+        ranges.append((month, datetime(month.year, month.month, 1), end))
+        month = following
+    return ranges
+
+
+def in_range(table, start: datetime, end: datetime):
+    return and_(table.c.responded_at >= start, table.c.responded_at < end)
+
+
+def oldest_time(connection, cutoff: datetime) -> datetime | None:
+    times = [connection.scalar(select(func.min(table.c.responded_at)).where(
+        table.c.responded_at < cutoff)) for table in (RESPONSES.table, RESPONSES.version_table)]
+    times = [value for value in times if value is not None]
+    return min(times) if times else None
+
+
+def count_in(connection, table, start: datetime, end: datetime) -> int:
+    return connection.scalar(select(func.count()).select_from(table).where(
+        in_range(table, start, end)))
+
+
+def batch_delete(dialect: str, table, condition, batch_rows: int):
+    """One bounded DELETE of rows matching ``condition``, in the dialect's efficient form."""
+    if dialect == 'sqlite':
+        rowid = literal_column('rowid')
+        return table.delete().where(rowid.in_(
+            select(rowid).select_from(table).where(condition).limit(batch_rows)))
+    if dialect == 'postgresql':
+        ctid = literal_column('ctid')
+        chosen = select(ctid).select_from(table).where(condition).limit(batch_rows)
+        return table.delete().where(ctid == any_(func.ARRAY(chosen.scalar_subquery())))
+    key = table.c.response_id
+    return table.delete().where(condition, key.in_(
+        select(key).where(condition).limit(batch_rows)))
+
+
+def delete_in_batches(engine, table, condition, batch_rows: int,
+                      after_batch: Callable[[], None] | None = None) -> int:
+    statement = batch_delete(engine.dialect.name, table, condition, batch_rows)
+    total = 0
+    while True:
+        with engine.begin() as connection:
+            deleted = connection.execute(statement).rowcount
+        total += deleted
+        if deleted and after_batch is not None:
+            after_batch()
+        if deleted < batch_rows:
+            return total
+
+
+def archive_month(engine, folder: Path, month: date, start: datetime, end: datetime) -> int:
+    """Write the month's rows in [start, end) to its archive file; returns rows newly written."""
+    path = month_file(folder, month)
+    known = archived_ids(path)
+    table = RESPONSES.table
+    columns = [table.c[name] for name in RESPONSES.column_names]
+    with engine.connect() as connection:
+        rows = connection.execution_options(stream_results=True, yield_per=20_000).execute(
+            select(*columns).where(in_range(table, start, end))
+            .order_by(table.c.responded_at, table.c.response_id))
+        return write_month(path, rows, known)
+
+
+def purge_month(engine, folder: Path, planned: MonthPurge, batch_rows: int,
+                after_batch: Callable[[], None] | None) -> None:
+    start, end = planned.start, planned.end
+    if planned.responses:  # a month with only prior versions left gets no archive file
+        planned.archived = archive_month(engine, folder, planned.month, start, end)
+        planned.archive = month_file(folder, planned.month)
+    planned.responses = delete_in_batches(engine, RESPONSES.table,
+                                          in_range(RESPONSES.table, start, end), batch_rows,
+                                          after_batch)
+    versions = RESPONSES.version_table
+    planned.versions = delete_in_batches(engine, versions, in_range(versions, start, end),
+                                         batch_rows)
+
+
+def purge_responses(cutoff: datetime, *, dry_run: bool = False, actor: str | None = None,
+                    lock_wait_seconds: float = 5.0) -> PurgeOutcome:
+    """Archive and delete the responses older than ``cutoff`` (naive UTC)."""
+    config = current_app.config
+    folder = Path(config['ARCHIVE_FOLDER'])
+    batch_rows = config['PURGE_BATCH_ROWS']
+    started = time.perf_counter()
+    outcome = PurgeOutcome(cutoff=cutoff, dry_run=dry_run)
+    engine = engine_for('ops')
+    lock = DatasetLock(RESPONSES.name, wait_seconds=lock_wait_seconds)
+    if not lock.acquire():
+        raise PurgeRefused('A load or undo of responses is running; the purge did not start '
+                           'and nothing was changed. Run it again once the load has finished.')
+    try:
+        with engine.connect() as connection:
+            oldest = oldest_time(connection, cutoff)
+            for month, start, end in month_ranges(oldest, cutoff) if oldest else []:
+                outcome.months.append(MonthPurge(
+                    month, start, end, count_in(connection, RESPONSES.table, start, end),
+                    count_in(connection, RESPONSES.version_table, start, end)))
+        if not dry_run:
+            hold = hold_for_tests(config)
+            for planned in outcome.months:
+                purge_month(engine, folder, planned, batch_rows, hold)
+                record_month(planned, cutoff, actor)
+    finally:
+        lock.release()
+    outcome.seconds = time.perf_counter() - started
+    return outcome
+
+
+def record_month(planned: MonthPurge, cutoff: datetime, actor: str | None) -> None:
+    audit.record(audit.RESPONSES_PURGED, target=f'{planned.month:%Y-%m}', actor=actor, detail=(
+        f'{planned.responses:,} responses older than {cutoff:%Y-%m-%d %H:%M} UTC deleted, '
+        f'{planned.versions:,} prior versions pruned; archive {planned.archive or "(none)"} '
+        f'({planned.archived:,} rows added)'))
+    db.session.commit()
+
+
+def hold_for_tests(config) -> Callable[[], None] | None:
+    marker = os.environ.get(HOLD_ENV) if config.get('TESTING') else None
+    if not marker:
+        return None
+
+    def hold() -> None:
+        Path(marker).write_text('deleted a batch\n', encoding='utf-8')
+        threading.Event().wait()
+    return hold

@@ -1,0 +1,72 @@
+"""``flask seed-demo --shape realistic``: the shape production data has (hundreds of flows, a
+year, 20 % WARN/ERROR, error reasons that are mostly distinct), written through the loads' bulk
+writer; the quick-start demo shape stays the default."""
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+
+from app.demo_data import iter_responses
+from app.demo_shapes import SHAPES
+from app.extensions import db
+from app.models import ErrorReason, Flow, Response, ResponseDaily
+from tests.base import FlowdeskTestCase, on_every_backend
+
+UNTIL = datetime(2026, 11, 20, 12, 0, 0)
+
+
+def non_ok_reasons(shape: str, rows: int) -> list[str]:
+    profile = SHAPES[shape]
+    flows = profile.make_flows()
+    return [row[6] for row in iter_responses(flows, rows, until=UNTIL, seed=7,
+                                             **profile.response_options()) if row[3] != 'OK']
+
+
+class RealisticReasonTests(FlowdeskTestCase):
+    CREATE_TABLES = False
+
+    def test_at_least_40_percent_of_non_ok_reasons_are_distinct(self):
+        reasons = non_ok_reasons('realistic', 20_000)
+        self.assertGreaterEqual(len(set(reasons)) / len(reasons), 0.4)
+        # ids, numbers, paths and times in them, not only a suffix counter
+        text = '\n'.join(reasons)
+        for piece in ('correlation id ', '/data/interfaces/', ' ms, attempt ', '[job '):
+            self.assertIn(piece, text)
+
+    def test_a_fifth_of_the_rows_are_warn_or_error(self):
+        reasons = non_ok_reasons('realistic', 20_000)
+        self.assertAlmostEqual(len(reasons) / 20_000, 0.20, delta=0.03)
+
+    def test_the_demo_shape_keeps_few_distinct_reasons(self):
+        reasons = non_ok_reasons('demo', 20_000)
+        self.assertLess(len(set(reasons)), 0.2 * len(reasons))
+
+
+@on_every_backend
+class SeedRealisticShapeTests(FlowdeskTestCase):
+    def seed(self, *args):
+        result = self.app.test_cli_runner().invoke(
+            args=['seed-demo', '--until', UNTIL.strftime('%Y-%m-%d %H:%M:%S'), *args])
+        self.assertEqual(result.exit_code, 0, result.output)
+        return result.output
+
+    def test_realistic_shape_spans_a_year_of_hundreds_of_flows(self):
+        output = self.seed('--shape', 'realistic', '--responses', '6000')
+        self.assertIn('Seeded 500 flows and 6,000 responses', output)
+        self.assertEqual(db.session.scalar(select(func.count()).select_from(Flow)), 500)
+        first, last = db.session.execute(
+            select(func.min(Response.responded_at), func.max(Response.responded_at))).one()
+        self.assertLess(first, UNTIL - timedelta(days=360))
+        self.assertGreaterEqual(first, UNTIL - timedelta(days=365))
+        self.assertLessEqual(last, UNTIL)
+        non_ok = db.session.scalar(select(func.count()).where(Response.status != 'OK'))
+        distinct = db.session.scalar(select(func.count(func.distinct(Response.error_reason))))
+        self.assertGreaterEqual(distinct / non_ok, 0.4)
+        # the bulk writer kept the reason dictionary and the daily summary as a load does
+        self.assertEqual(db.session.scalar(select(func.count()).select_from(ErrorReason)),
+                         distinct)
+        self.assertEqual(db.session.scalar(select(func.sum(ResponseDaily.responses))), 6000)
+
+    def test_demo_shape_is_the_default(self):
+        self.assertIn('Seeded 40 flows and 500 responses', self.seed('--responses', '500'))
+        first = db.session.scalar(select(func.min(Response.responded_at)))
+        self.assertGreaterEqual(first, UNTIL - timedelta(days=60))

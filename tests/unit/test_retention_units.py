@@ -1,0 +1,95 @@
+"""Retention's dense parts: the month ranges a purge walks, the batched DELETE each dialect
+gets (SQL Server compiled with the mssql dialect), the RESPONSES_RETENTION_DAYS setting, and
+gzip files as the loader's sniffing sees them."""
+from __future__ import annotations
+
+import gzip
+import tempfile
+import unittest
+from datetime import date, datetime
+from pathlib import Path
+
+from parameterized import parameterized
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.mssql import pyodbc
+
+from app.datasets import RESPONSES
+from app.loading.problems import FileRejected
+from app.loading.sniff import CSV_GZ, detect_kind
+from app.retention.purge import batch_delete, in_range, month_ranges
+from config import Config
+
+START, END = datetime(2025, 1, 1), datetime(2025, 2, 1)
+
+
+class MonthRangeTests(unittest.TestCase):
+    def test_months_cover_oldest_to_cutoff_without_gaps(self):
+        ranges = month_ranges(datetime(2024, 11, 17, 8), datetime(2025, 2, 10, 6, 30))
+        self.assertEqual([month for month, _start, _end in ranges],
+                         [date(2024, 11, 1), date(2024, 12, 1), date(2025, 1, 1), date(2025, 2, 1)])
+        self.assertEqual(ranges[0][1], datetime(2024, 11, 1))
+        self.assertEqual(ranges[1][1], datetime(2024, 12, 1))
+        self.assertEqual(ranges[-1][2], datetime(2025, 2, 10, 6, 30), 'the last stops at the cutoff')
+        for (_m, _s, end), (_n, start, _e) in zip(ranges, ranges[1:], strict=False):
+            self.assertEqual(end, start)
+
+    def test_cutoff_on_a_month_boundary_adds_no_empty_month(self):
+        ranges = month_ranges(datetime(2025, 1, 5), datetime(2025, 2, 1))
+        self.assertEqual(len(ranges), 1)
+
+
+class BatchDeleteStatementTests(unittest.TestCase):
+    def compiled(self, dialect) -> str:
+        table = RESPONSES.table
+        statement = batch_delete(dialect.name, table, in_range(table, START, END), 500)
+        return ' '.join(str(statement.compile(dialect=dialect)).split())
+
+    def test_sqlite_deletes_by_rowid(self):
+        self.assertIn('WHERE rowid IN (SELECT rowid FROM', self.compiled(sqlite.dialect()))
+
+    def test_postgresql_deletes_by_ctid_array(self):
+        self.assertIn('WHERE ctid = ANY (ARRAY((SELECT ctid FROM',
+                      self.compiled(postgresql.dialect()))
+
+    def test_sql_server_deletes_top_n_keys(self):
+        sql = self.compiled(pyodbc.dialect(paramstyle='qmark'))
+        self.assertIn('response_id IN (SELECT TOP __[POSTCOMPILE_param_1]', sql)
+        self.assertNotIn('LIMIT', sql)
+
+
+class RetentionSettingTests(unittest.TestCase):
+    def test_empty_keeps_everything(self):
+        self.assertIsNone(Config({}).RESPONSES_RETENTION_DAYS)
+        self.assertIsNone(Config({'RESPONSES_RETENTION_DAYS': ' '}).RESPONSES_RETENTION_DAYS)
+
+    def test_days_are_read(self):
+        self.assertEqual(Config({'RESPONSES_RETENTION_DAYS': '400'}).RESPONSES_RETENTION_DAYS, 400)
+
+    @parameterized.expand([('0',), ('-5',), ('a year',)])
+    def test_nonsense_is_refused_with_the_setting_named(self, raw):
+        with self.assertRaisesRegex(ValueError, 'RESPONSES_RETENTION_DAYS'):
+            Config({'RESPONSES_RETENTION_DAYS': raw})
+
+
+class GzipSniffTests(unittest.TestCase):
+    def setUp(self):
+        self.folder = Path(tempfile.mkdtemp())
+
+    def gz(self, content: bytes, cut: int = 0) -> Path:
+        path = self.folder / 'file.csv.gz'
+        data = gzip.compress(content)
+        path.write_bytes(data[:len(data) - cut] if cut else data)
+        return path
+
+    def test_gzip_csv_is_accepted(self):
+        self.assertEqual(detect_kind(self.gz(b'response_id,flow_code\r\n1,A\r\n')), CSV_GZ)
+
+    def test_gzip_of_a_binary_file_is_refused(self):
+        with self.assertRaisesRegex(FileRejected, 'does not hold CSV text'):
+            detect_kind(self.gz(b'PK\x03\x04' + bytes(200)))
+
+    def test_damaged_gzip_is_refused(self):
+        path = self.folder / 'broken.csv.gz'
+        path.write_bytes(b'\x1f\x8b\x08\x00' + b'not deflate data' * 4)
+        with self.assertRaisesRegex(FileRejected, 'damaged or incomplete'):
+            detect_kind(path)
