@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from pathlib import Path
 
+from ..csv_safety import neutralise_row
 from ..datasets import RESPONSES
 
 FILE_PREFIX = 'responses_'
@@ -39,7 +40,7 @@ def file_row(row) -> list:
     """One response (values in RESPONSES.column_names order) as an upload row."""
     values = list(row)
     values[2] = archive_time(values[2])
-    return RESPONSES.export_row(values)
+    return neutralise_row(values)
 
 
 def archived_ids(path: Path) -> set[int]:
