@@ -90,6 +90,8 @@ def create_app(config_name: str | None = None, environ=None, **overrides) -> Fla
     app.register_blueprint(auth_bp)
     from .saved_views import bp as saved_views_bp
     app.register_blueprint(saved_views_bp)
+    from .alerts import bp as alerts_bp
+    app.register_blueprint(alerts_bp)
 
     announce_start_when_serving(app, 'Flowdesk %s started with the %s configuration',
                                 __version__, settings.NAME)

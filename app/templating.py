@@ -68,6 +68,7 @@ MAIN_NAV = [
     ('main.index', 'Dashboard'),
     ('main.responses', 'Responses'),
     ('main.flows', 'Flows'),
+    ('alerts.incidents', 'Incidents'),
 ]
 ADMIN_NAV = [
     ('admin.upload', 'Load data'),
@@ -76,6 +77,7 @@ ADMIN_NAV = [
     ('admin.audit_log', 'Audit log'),
     ('admin.inboxes', 'Inboxes'),
     ('admin.jobs', 'Scheduled jobs'),
+    ('alerts.alert_rules', 'Alert rules'),
 ]
 
 

@@ -31,6 +31,7 @@ from ..extensions import db
 from ..models import LoadBatch, LoadError
 from ..models.app_models import utcnow
 from ..models.load_models import CHANGE_DELETED, CHANGE_UPDATED
+from ..signals import load_committed
 from ..summary import day_of, refresh_after_write
 from ..templating import format_datetime
 from .fields import FIELD_MARGIN
@@ -280,6 +281,7 @@ def run_load(request: LoadRequest, progress: Progress | None = None) -> LoadOutc
               f'{request.sha256[:12]}…): {outcome.message}')
     audit_and_commit(f'{verb}.{outcome.status}', f'{spec.name} batch #{batch_id}',
                      detail[:4000], request.user)
+    load_committed.send(current_app._get_current_object(), dataset=spec.name, outcome=outcome)
     return outcome
 
 

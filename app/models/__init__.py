@@ -7,8 +7,10 @@ from .load_models import FlowVersion, ResponseVersion
 from .view_models import VIEW_PAGES, SavedView
 from .job_models import JobRun, SchedulerTick
 from .inbox_models import Inbox, InboxSighting
+from .alert_models import AlertRule, Incident, IncidentEvent
 
 __all__ = ['AuditEvent', 'User', 'ROLE_ADMIN', 'ROLE_VIEWER', 'ROLES',
            'FLOW_TYPES', 'STATUSES', 'ErrorReason', 'Flow', 'LoadBatch', 'LoadError', 'Response',
            'ResponseDaily', 'FlowVersion', 'ResponseVersion', 'SavedView', 'VIEW_PAGES',
-           'JobRun', 'SchedulerTick', 'Inbox', 'InboxSighting']
+           'JobRun', 'SchedulerTick', 'Inbox', 'InboxSighting', 'AlertRule', 'Incident',
+           'IncidentEvent']
