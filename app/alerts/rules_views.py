@@ -149,7 +149,7 @@ def new_alert_rule():
     return render_template('alerts/rule_form.html', form=form, rule=None)
 
 
-@bp.route('/admin/alert-rules/<int:rule_id>/edit', methods=['GET', 'POST'])
+@bp.route('/admin/alert-rules/<int32:rule_id>/edit', methods=['GET', 'POST'])
 @admin_required
 def edit_alert_rule(rule_id: int):
     rule = get_rule(rule_id)
@@ -172,7 +172,7 @@ def edit_alert_rule(rule_id: int):
     return render_template('alerts/rule_form.html', form=form, rule=rule)
 
 
-@bp.route('/admin/alert-rules/<int:rule_id>/delete', methods=['POST'])
+@bp.route('/admin/alert-rules/<int32:rule_id>/delete', methods=['POST'])
 @admin_required
 def delete_alert_rule(rule_id: int):
     if not FlaskForm().validate_on_submit():

@@ -56,7 +56,7 @@ def incidents():
     return render_template('alerts/incidents.html', incidents=rows, limit=PAGE_LIMIT)
 
 
-@bp.route('/incidents/<int:incident_id>')
+@bp.route('/incidents/<int32:incident_id>')
 def incident(incident_id: int):
     found = get_incident(incident_id)
     return render_template('alerts/incident.html', incident=found, events=timeline(found.id),
@@ -68,7 +68,7 @@ def done(incident_id: int, message: str, category: str = 'success'):
     return redirect(url_for('alerts.incident', incident_id=incident_id), code=303)
 
 
-@bp.route('/incidents/<int:incident_id>/acknowledge', methods=['POST'])
+@bp.route('/incidents/<int32:incident_id>/acknowledge', methods=['POST'])
 def acknowledge_incident(incident_id: int):
     if not FlaskForm().validate_on_submit():
         abort(400)
@@ -79,7 +79,7 @@ def acknowledge_incident(incident_id: int):
     return done(incident_id, 'Acknowledged: the timeline shows you are on it.')
 
 
-@bp.route('/incidents/<int:incident_id>/notes', methods=['POST'])
+@bp.route('/incidents/<int32:incident_id>/notes', methods=['POST'])
 def add_note(incident_id: int):
     found = get_incident(incident_id)
     form = NoteForm()
@@ -91,7 +91,7 @@ def add_note(incident_id: int):
     return done(incident_id, 'Note added.')
 
 
-@bp.route('/incidents/<int:incident_id>/resolve', methods=['POST'])
+@bp.route('/incidents/<int32:incident_id>/resolve', methods=['POST'])
 def resolve_incident(incident_id: int):
     if not FlaskForm().validate_on_submit():
         abort(400)

@@ -5,4 +5,4 @@ from flask import Blueprint
 
 bp = Blueprint('api', __name__)
 
-from . import views, saved_views  # noqa: E402,F401  (registers the routes)
+from . import views, saved_views, incidents  # noqa: E402,F401  (registers the routes)
