@@ -78,6 +78,7 @@ ADMIN_NAV = [
     ('admin.inboxes', 'Inboxes'),
     ('admin.jobs', 'Scheduled jobs'),
     ('alerts.alert_rules', 'Alert rules'),
+    ('alerts.deliveries', 'Alert deliveries'),
 ]
 
 

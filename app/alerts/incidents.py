@@ -16,6 +16,7 @@ from ..models.alert_models import (
     Incident,
     IncidentEvent,
 )
+from .notices import queue_opened, queue_resolved
 
 #: The actor of what evaluation does by itself.
 EVALUATOR = 'flowdesk'
@@ -42,6 +43,7 @@ def open_incident(open_key: str, now: datetime, severity: str, title: str, detai
     db.session.add(incident)
     db.session.flush()
     add_event(incident, now, EVALUATOR, 'opened', detail)
+    queue_opened(incident, now)
     return incident
 
 
@@ -58,6 +60,7 @@ def resolve(incident: Incident, now: datetime, actor: str, text: str) -> None:
     incident.resolved_at = now
     incident.resolved_by = actor
     add_event(incident, now, actor, 'resolved', text)
+    queue_resolved(incident, now)
 
 
 def acknowledge(incident: Incident, now: datetime, actor: str) -> bool:

@@ -1,4 +1,5 @@
-"""A rule's recipients: e-mail addresses and webhook URLs, one per line."""
+"""A rule's recipients: e-mail addresses and webhook URLs (``teams:`` before a URL sends the
+Teams Workflows card; Power Automate hosts get it anyway), one per line."""
 from __future__ import annotations
 
 import re
@@ -14,8 +15,8 @@ def parse_recipients(text: str | None) -> tuple[list[str], list[str]]:
         value = line.strip()
         if not value:
             continue
-        if value.lower().startswith(('http://', 'https://')):
-            if not urlsplit(value).hostname:
+        if value.lower().startswith(('http://', 'https://', 'teams:')):
+            if not urlsplit(value.removeprefix('teams:')).hostname:
                 problems.append(f'{value[:80]} is not a complete URL.')
                 continue
         elif not EMAIL.match(value):

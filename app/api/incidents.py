@@ -6,6 +6,7 @@ from flask import abort, jsonify, request
 from sqlalchemy import select
 
 from ..alerts.incidents import timeline
+from ..browse.filters import FLOW_CODE_PATTERN
 from ..extensions import db
 from ..models.alert_models import Incident
 from . import bp
@@ -51,6 +52,9 @@ def incidents():
         errors['status'] = f'`status` is one of {", ".join(INCIDENT_STATUSES)}.'
     size = whole_number('size', 1, INCIDENTS_MAX_SIZE, INCIDENTS_DEFAULT_SIZE, errors)
     before = whole_number('before', 1, INT32_MAX, None, errors)
+    flow = request.args.get('flow', '').strip().upper()
+    if flow and not FLOW_CODE_PATTERN.match(flow):
+        errors['flow'] = f'`flow` is a flow code such as ORD-SAP, not {flow[:40]!r}.'
     if errors:
         return bad_request(errors)
     query = select(Incident).order_by(Incident.id.desc()).limit(size + 1)
@@ -58,9 +62,8 @@ def incidents():
         query = query.where(Incident.open_key.is_not(None))
     elif status == 'resolved':
         query = query.where(Incident.open_key.is_(None))
-    flow = request.args.get('flow', '').strip().upper()
     if flow:
-        query = query.where(Incident.flow_code == flow[:32])
+        query = query.where(Incident.flow_code == flow)
     if before is not None:
         query = query.where(Incident.id < before)
     rows = db.session.scalars(query).all()

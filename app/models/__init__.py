@@ -8,9 +8,10 @@ from .view_models import VIEW_PAGES, SavedView
 from .job_models import JobRun, SchedulerTick
 from .inbox_models import Inbox, InboxSighting
 from .alert_models import AlertRule, Incident, IncidentEvent
+from .notice_models import Notice, Profile, Subscription
 
 __all__ = ['AuditEvent', 'User', 'ROLE_ADMIN', 'ROLE_VIEWER', 'ROLES',
            'FLOW_TYPES', 'STATUSES', 'ErrorReason', 'Flow', 'LoadBatch', 'LoadError', 'Response',
            'ResponseDaily', 'FlowVersion', 'ResponseVersion', 'SavedView', 'VIEW_PAGES',
            'JobRun', 'SchedulerTick', 'Inbox', 'InboxSighting', 'AlertRule', 'Incident',
-           'IncidentEvent']
+           'IncidentEvent', 'Notice', 'Profile', 'Subscription']

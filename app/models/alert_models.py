@@ -81,6 +81,9 @@ class Incident(db.Model):
     acknowledged_by: Mapped[str | None] = mapped_column(Unicode(256))
     resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     resolved_by: Mapped[str | None] = mapped_column(Unicode(256))
+    #: When its last notice (opened or reminder) was queued: no more than one per
+    #: ALERT_REMIND_MINUTES.
+    notified_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     @property
     def is_open(self) -> bool:
@@ -93,7 +96,8 @@ class Incident(db.Model):
 class IncidentEvent(db.Model):
     """One line of an incident's timeline: opened, acknowledged, note, resolved."""
     __tablename__ = 'incident_events'
-    __table_args__ = table_args(APP_SCHEMA_KEY, Index('ix_incident_events_incident', 'incident_id', 'id'))
+    __table_args__ = table_args(APP_SCHEMA_KEY,
+                                Index('ix_incident_events_incident', 'incident_id', 'id'))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     incident_id: Mapped[int] = mapped_column(

@@ -1,4 +1,5 @@
-"""Alerts and incidents: alert rules, the incidents they open and each incident's timeline (app
+"""Alerts and incidents: alert rules, the incidents they open and each incident's timeline, the
+notices queued for delivery (the delivery log), subscriptions and profile e-mail addresses (app
 database, next to the audit log that records rule changes and who acknowledged what). The ops
 database is unchanged: evaluation only reads it.
 
@@ -70,6 +71,7 @@ def upgrade_():
     sa.Column('acknowledged_by', sa.Unicode(length=256), nullable=True),
     sa.Column('resolved_at', UTC_DATETIME, nullable=True),
     sa.Column('resolved_by', sa.Unicode(length=256), nullable=True),
+    sa.Column('notified_at', UTC_DATETIME, nullable=True),
     sa.ForeignKeyConstraint(['rule_id'], [rules.c.id], name=op.f('fk_incidents_rule_id_alert_rules'),
                             ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_incidents')),
@@ -97,10 +99,60 @@ def upgrade_():
     )
     op.create_index('ix_incident_events_incident', table('incident_events'),
                     ['incident_id', 'id'], unique=False, schema=schema)
+    op.create_table(table('alert_notices'),
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('incident_id', sa.Integer(), nullable=False),
+    sa.Column('event', sa.Unicode(length=16), nullable=False),
+    sa.Column('recipient', sa.Unicode(length=1000), nullable=False),
+    sa.Column('subscription_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', UTC_DATETIME, nullable=False),
+    sa.Column('status', sa.Unicode(length=16), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('next_attempt_at', UTC_DATETIME, nullable=False),
+    sa.Column('claim', sa.Unicode(length=64), nullable=True),
+    sa.Column('claimed_at', UTC_DATETIME, nullable=True),
+    sa.Column('sent_at', UTC_DATETIME, nullable=True),
+    sa.Column('last_error', sa.Unicode(length=4000), nullable=True),
+    sa.ForeignKeyConstraint(['incident_id'], [incidents.c.id],
+                            name=op.f('fk_alert_notices_incident_id_incidents'),
+                            ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_alert_notices')),
+    schema=schema,
+    )
+    op.create_index('ix_alert_notices_status_due', table('alert_notices'),
+                    ['status', 'next_attempt_at'], unique=False, schema=schema)
+    op.create_index('ix_alert_notices_created', table('alert_notices'), ['created_at'],
+                    unique=False, schema=schema)
+    op.create_table(table('alert_subscriptions'),
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('login', sa.Unicode(length=256), nullable=False),
+    sa.Column('kind', sa.Unicode(length=8), nullable=False),
+    sa.Column('value', sa.Unicode(length=200), nullable=False),
+    sa.Column('created_at', UTC_DATETIME, nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_alert_subscriptions')),
+    sa.UniqueConstraint('login', 'kind', 'value', name='uq_alert_subscriptions_login_kind_value'),
+    schema=schema,
+    )
+    op.create_index('ix_alert_subscriptions_kind_value', table('alert_subscriptions'),
+                    ['kind', 'value'], unique=False, schema=schema)
+    op.create_table(table('user_profiles'),
+    sa.Column('login', sa.Unicode(length=256), autoincrement=False, nullable=False),
+    sa.Column('email', sa.Unicode(length=254), nullable=True),
+    sa.Column('updated_at', UTC_DATETIME, nullable=False),
+    sa.PrimaryKeyConstraint('login', name=op.f('pk_user_profiles')),
+    schema=schema,
+    )
 
 
 def downgrade_():
     schema = app_schema()
+    op.drop_table(table('user_profiles'), schema=schema)
+    op.drop_index('ix_alert_subscriptions_kind_value', table_name=table('alert_subscriptions'),
+                  schema=schema)
+    op.drop_table(table('alert_subscriptions'), schema=schema)
+    for name in ('ix_alert_notices_created', 'ix_alert_notices_status_due'):
+        op.drop_index(name, table_name=table('alert_notices'), schema=schema)
+    op.drop_table(table('alert_notices'), schema=schema)
     op.drop_index('ix_incident_events_incident', table_name=table('incident_events'),
                   schema=schema)
     op.drop_table(table('incident_events'), schema=schema)

@@ -126,3 +126,4 @@ class IncidentPageTests(AlertFixtures, FlowdeskTestCase):
         bad = self.client.get('/api/v1/incidents?status=closed&size=0')
         self.assertEqual(bad.status_code, 400)
         self.assertEqual(set(bad.get_json()['error']['fields']), {'status', 'size'})
+        self.assertEqual(self.client.get('/api/v1/incidents?flow=%00').status_code, 400)

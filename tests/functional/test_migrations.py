@@ -19,7 +19,8 @@ BATCH_IDS_REVISION = '0006_batch_ids'
 OPS_TABLES = {'flows', 'responses', 'load_batches', 'load_errors', 'response_daily',
               'error_reasons', 'job_runs', 'scheduler_ticks'}
 APP_TABLES = {'users', 'audit_events', 'saved_views', 'inboxes', 'inbox_sightings',
-              'alert_rules', 'incidents', 'incident_events'}
+              'alert_rules', 'incidents', 'incident_events', 'alert_notices',
+              'alert_subscriptions', 'user_profiles'}
 
 
 @on_every_backend
@@ -209,7 +210,13 @@ class SqlServerScriptTests(unittest.TestCase):
         self.assertIn('CREATE TABLE [flowdesk].[alert_rules]', self.script)
         self.assertIn('REFERENCES [flowdesk].[incidents] (id) ON DELETE CASCADE', self.script)
         self.assertNotIn('[opsdata].[incidents]', self.script)
-        self.assertNotRegex(self.script, r'(open_key|flow_code|rule_id) [^,]*IDENTITY')
+        self.assertNotRegex(self.script, r'(open_key|flow_code|rule_id|login) [^,]*IDENTITY')
+        self.assertIn('CREATE TABLE [flowdesk].[alert_notices]', self.script)
+        self.assertIn('recipient NVARCHAR(1000) NOT NULL', self.script)
+        self.assertIn('next_attempt_at DATETIME2(6) NOT NULL', self.script)
+        self.assertIn('CONSTRAINT uq_alert_subscriptions_login_kind_value UNIQUE (login, kind, '
+                      'value)', self.script)
+        self.assertIn('CREATE TABLE [flowdesk].[user_profiles]', self.script)
         self.assertIn("UPDATE [opsdata].alembic_version SET version_num='0009_alerts'", self.script)
 
 
