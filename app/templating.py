@@ -69,6 +69,7 @@ MAIN_NAV = [
     ('main.responses', 'Responses'),
     ('main.flows', 'Flows'),
     ('alerts.incidents', 'Incidents'),
+    ('alerts.profile', 'Profile'),
 ]
 ADMIN_NAV = [
     ('admin.upload', 'Load data'),

@@ -7,4 +7,4 @@ from flask import Blueprint
 
 bp = Blueprint('alerts', __name__)
 
-from . import delivery_views, evaluation, rules_views, views  # noqa: F401  (registers routes and the load hook)
+from . import delivery_views, evaluation, follow_views, rules_views, views  # noqa: F401  (registers routes and the load hook)

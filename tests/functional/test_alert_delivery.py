@@ -205,3 +205,57 @@ class RetryAndRaceTests(DeliveryTestCase):
         self.assertEqual(len(set(received)), 30)
         self.assertEqual(db.session.scalar(select(func.count()).select_from(Notice)
                                            .where(Notice.status == 'sent')), 900)
+
+
+@on_every_backend
+class FollowTests(DeliveryTestCase):
+    def setUp(self):
+        super().setUp()
+        self.add_flow('ORD-SAP', team='Sales')
+        self.add_rule('Failing', 'consecutive')          # no recipients of its own
+
+    def fail_and_deliver(self):
+        self.add_responses('ORD-SAP', 'EEE')
+        self.tick()
+        self.deliver()
+        return self.mail()
+
+    def test_a_follower_gets_notices_at_their_profile_address_and_unfollows_in_one_click(self):
+        body = self.assertPageContains(self.client.get('/flows/ORD-SAP'), 'Follow flow ORD-SAP',
+                                       'Follow team Sales')
+        self.assertIn('name="csrf_token"', body)
+        self.assertEqual(self.client.post('/follows', data={
+            'kind': 'flow', 'value': 'ORD-SAP', 'next': '/flows/ORD-SAP'}).status_code, 303)
+        self.assertEqual(self.client.post('/profile', data={'email': 'v.iewer@corp.example'})
+                         .status_code, 303)
+        self.assertPageContains(self.client.get('/flows/ORD-SAP'), 'Unfollow flow ORD-SAP')
+        mail = self.fail_and_deliver()
+        self.assertEqual(list(mail), ['v.iewer@corp.example'])
+        text = mail['v.iewer@corp.example'].get_body(('plain',)).get_content()
+        link = text.split('Stop these notices (unfollow): ')[1].split()[0]
+        path = link.removeprefix('https://flowdesk.corp.example')
+
+        # Opening the link (or a mail scanner prefetching it) only asks.
+        self.assertPageContains(self.client.get(path), 'Stop the incident notices about flow')
+        self.assertEqual(len(db.session.scalars(select(Subscription)).all()), 1)
+        self.assertEqual(self.client.post(path).status_code, 303)
+        self.assertEqual(db.session.scalars(select(Subscription)).all(), [])
+        self.assertPageContains(self.client.get(path), 'id="unfollow-gone"')
+
+        self.add_responses('ORD-SAP', 'O')
+        self.tick()                                      # resolved: nobody follows any more
+        self.assertEqual(self.fail_and_deliver(), {})
+
+    def test_the_address_pattern_serves_people_without_one_on_their_profile(self):
+        self.client.post('/follows', data={'kind': 'team', 'value': 'Sales'})
+        self.assertPageContains(self.client.get('/profile'), 'Notices go to viewer@corp.example.')
+        self.assertEqual(list(self.fail_and_deliver()), ['viewer@corp.example'])
+
+    def test_bad_input_changes_nothing(self):
+        self.assertPageContains(self.client.post('/profile', data={'email': 'not-an-address'}),
+                                'Give an e-mail address such as anna@corp.example.')
+        self.assertEqual(db.session.scalars(select(Profile)).all(), [])
+        self.assertEqual(self.client.post('/follows', data={'kind': 'system', 'value': 'SAP'})
+                         .status_code, 400)
+        self.assertPageContains(self.client.get('/unfollow/forged-token'), 'id="unfollow-gone"')
+        self.assertEqual(db.session.scalars(select(Subscription)).all(), [])

@@ -53,6 +53,8 @@ PAGE_PARAMETERS = {
     'alerts.new_alert_rule': (),
     'alerts.edit_alert_rule': (),
     'alerts.deliveries': ('failed',),
+    'alerts.profile': (),
+    'alerts.unfollow': (),
     'health.healthz': (),
     'static': (),
     'bootstrap.static': (),
