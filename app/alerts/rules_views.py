@@ -115,10 +115,8 @@ def describe(rule: AlertRule) -> str:
 
 
 def get_rule(rule_id: int) -> AlertRule:
-    rule = db.session.get(AlertRule, rule_id)
-    if rule is None:
-        abort(404, description='There is no such alert rule: the list may be out of date.')
-    return rule
+    return db.get_or_404(AlertRule, rule_id,
+                         description='There is no such alert rule: the list may be out of date.')
 
 
 def resolve_rule_incidents(rule: AlertRule, why: str) -> None:

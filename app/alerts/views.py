@@ -42,10 +42,7 @@ def flow_incidents(flow_code: str, limit: int = 20) -> list[Incident]:
 
 
 def get_incident(incident_id: int) -> Incident:
-    incident = db.session.get(Incident, incident_id)
-    if incident is None:
-        abort(404, description='There is no such incident.')
-    return incident
+    return db.get_or_404(Incident, incident_id, description='There is no such incident.')
 
 
 @bp.route('/incidents')
