@@ -1,4 +1,4 @@
-"""Following: any employee follows a flow or a team and gets the same incident notices by
+"""Following: any employee follows a flow, a team or a saved view and gets the same incident notices by
 e-mail, at the address on their profile (or FLOWDESK_EMAIL_PATTERN). Each e-mail carries a
 one-click unfollow link: a signed token naming the subscription, opened in the browser and
 confirmed with a button (a mail scanner that prefetches the link changes nothing)."""
@@ -14,6 +14,8 @@ from wtforms.validators import AnyOf, DataRequired, Email, Length, Optional
 from ..clock import utc_now
 from ..extensions import db
 from ..models.notice_models import Profile, Subscription
+from ..models.view_models import SavedView
+from ..saved_views.store import ViewRefused, get_visible, visible_views
 from . import bp
 from .notices import address_of, subscription_of_token
 
@@ -25,8 +27,17 @@ class ProfileForm(FlaskForm):
 
 
 class FollowForm(FlaskForm):
-    kind = HiddenField(validators=[AnyOf(('flow', 'team'))])
+    kind = HiddenField(validators=[AnyOf(('flow', 'team', 'view'))])
     value = HiddenField(validators=[DataRequired(), Length(max=200)])
+
+
+def followable_view(value: str) -> SavedView:
+    """A saved view the signed-in person may see, or a 404 that says so."""
+    view_id = int(value) if value.isascii() and value.isdigit() and len(value) <= 9 else 0
+    try:
+        return get_visible(view_id, g.user.login)
+    except ViewRefused as refused:
+        abort(404, description=str(refused))
 
 
 def my_profile() -> Profile | None:
@@ -55,24 +66,29 @@ def profile():
     follows = db.session.scalars(select(Subscription).where(
         Subscription.login == g.user.login).order_by(Subscription.kind, Subscription.value)).all()
     address = address_of(g.user.login, {g.user.login: current.email if current else None})
+    views = {str(view.id): view for view in visible_views(g.user.login)}
     return render_template('alerts/profile.html', form=form, follows=follows, address=address,
-                           action_form=FlaskForm())
+                           action_form=FlaskForm(), views=views)
 
 
 @bp.route('/follows', methods=['POST'])
 def follow():
     form = FollowForm()
     if not form.validate_on_submit():
-        abort(400, description='Follow a flow or a team from its page.')
-    db.session.add(Subscription(login=g.user.login, kind=form.kind.data,
-                                value=form.value.data.strip(), created_at=utc_now()))
+        abort(400, description='Follow a flow or a team from its page, a saved view from your '
+                               'profile.')
+    value, label = form.value.data.strip(), f'{form.kind.data} {form.value.data.strip()}'
+    if form.kind.data == 'view':
+        view = followable_view(value)
+        value, label = str(view.id), f'the view "{view.name}"'
+    db.session.add(Subscription(login=g.user.login, kind=form.kind.data, value=value,
+                                created_at=utc_now()))
     try:
         db.session.commit()
-        flash(f'You follow {form.kind.data} {form.value.data}: its incident notices come to '
-              f'you by e-mail.', 'success')
+        flash(f'You follow {label}: its incident notices come to you by e-mail.', 'success')
     except IntegrityError:
         db.session.rollback()
-        flash(f'You already follow {form.kind.data} {form.value.data}.', 'info')
+        flash(f'You already follow {label}.', 'info')
     return back(url_for('alerts.profile'))
 
 

@@ -27,7 +27,9 @@ from ..models.notice_models import (
     Profile,
     Subscription,
 )
+from ..models.view_models import SavedView
 from .recipients import parse_recipients
+from .view_follows import view_covers, visible_to
 
 UNFOLLOW_SALT = 'flowdesk-unfollow'
 
@@ -57,7 +59,8 @@ def followers(incident: Incident) -> list[tuple[str, int]]:
     team = flow_team(incident.flow_code)
     if team:
         wanted.append((Subscription.kind == 'team') & (Subscription.value == team))
-    subscriptions = db.session.scalars(select(Subscription).where(or_(*wanted))).all()
+    subscriptions = list(db.session.scalars(select(Subscription).where(or_(*wanted))))
+    subscriptions += following_views(incident.flow_code)
     logins = {subscription.login for subscription in subscriptions}
     profiles = dict(db.session.execute(select(Profile.login, Profile.email)
                                        .where(Profile.login.in_(logins))).all()) if logins else {}
@@ -67,6 +70,17 @@ def followers(incident: Incident) -> list[tuple[str, int]]:
         if address:
             found.append((address, subscription.id))
     return found
+
+
+def following_views(flow_code: str) -> list[Subscription]:
+    """Subscriptions to saved views that show this flow (and that their follower may see)."""
+    subscriptions = db.session.scalars(select(Subscription).where(Subscription.kind == 'view')).all()
+    views = {str(view.id): view for view in db.session.scalars(select(SavedView).where(
+        SavedView.id.in_({int(s.value) for s in subscriptions if s.value.isascii() and s.value.isdigit()})))} \
+        if subscriptions else {}
+    return [subscription for subscription in subscriptions
+            if subscription.value in views and visible_to(views[subscription.value], subscription.login)
+            and view_covers(views[subscription.value], flow_code)]
 
 
 def rule_recipients(incident: Incident) -> list[str]:

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from app.alerts.delivery import claim_due
 from app.extensions import db
-from app.models import Notice, Profile, Subscription
+from app.models import Notice, Profile, SavedView, Subscription
 from tests.base import FlowdeskTestCase, on_every_backend
 from tests.functional.alerts_support import NOW, AlertFixtures
 from tests.functional.delivery_servers import SmtpServer, WebhookServer
@@ -259,3 +259,48 @@ class FollowTests(DeliveryTestCase):
                          .status_code, 400)
         self.assertPageContains(self.client.get('/unfollow/forged-token'), 'id="unfollow-gone"')
         self.assertEqual(db.session.scalars(select(Subscription)).all(), [])
+
+
+@on_every_backend
+class FollowViewTests(DeliveryTestCase):
+    def setUp(self):
+        super().setUp()
+        self.add_flow('ORD-SAP', team='Sales', flow_type='API')
+        self.add_flow('INV-DWH', team='Finance', flow_type='BATCH')
+        self.add_rule('Failing', 'consecutive')
+
+    def view(self, name, page, query, owner='CORP\\viewer', shared=False) -> int:
+        view = SavedView(owner_login=owner, name=name, page=page, query=query, query_version=1,
+                         shared=shared, created_at=NOW, updated_at=NOW)
+        db.session.add(view)
+        db.session.commit()
+        return view.id
+
+    def test_a_saved_view_follower_hears_about_the_flows_the_view_shows(self):
+        batch_views = self.view('Batch flows', 'flows', 'type=BATCH')
+        sap_errors = self.view('SAP errors', 'responses', 'flow=ORD-SAP&status=ERROR')
+        private = self.view('Not yours', 'flows', '', owner='CORP\\someone')
+        self.assertPageContains(self.client.get('/profile'), 'Batch flows (flows)',
+                                'SAP errors (responses)')
+        for view_id in (batch_views, sap_errors):
+            self.assertEqual(self.client.post('/follows', data={'kind': 'view', 'value': view_id})
+                             .status_code, 303)
+        self.assertEqual(self.client.post('/follows', data={'kind': 'view', 'value': private})
+                         .status_code, 404)
+        self.add_responses('INV-DWH', 'EEE')
+        self.add_responses('ORD-SAP', 'EEE')
+        self.tick()
+        self.deliver()
+        [message] = self.mail().values()                      # one digest for both views
+        text = message.get_body(('plain',)).get_content()
+        self.assertIn('Failing: INV-DWH', text)
+        self.assertIn('Failing: ORD-SAP', text)
+        self.assertEqual(text.count('(unfollow)'), 2)           # one link per view followed
+
+    def test_a_view_that_shows_other_flows_sends_nothing(self):
+        view_id = self.view('Batch flows', 'flows', 'type=BATCH')
+        self.client.post('/follows', data={'kind': 'view', 'value': view_id})
+        self.add_responses('ORD-SAP', 'EEE')
+        self.tick()
+        self.deliver()
+        self.assertEqual(self.mail(), {})
