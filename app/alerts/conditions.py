@@ -2,7 +2,8 @@
 
 Work is bounded by indexes, not by table size: the error rate reads the last W minutes through
 ``ix_responses_responded_at``; consecutive errors read each flow's last N responses and silence
-each flow's latest response through ``ix_responses_flow_time`` (one index seek per flow).
+each flow's latest response through ``ix_responses_flow_time`` (one index seek per flow). Each
+of these is read once per evaluation, however many rules use it (``Readings``).
 """
 from __future__ import annotations
 
@@ -15,9 +16,6 @@ from sqlalchemy.engine import Connection
 
 from ..models import Flow, LoadBatch, Response
 from ..models.alert_models import AlertRule
-
-#: Flow codes per IN list (SQL Server accepts at most 2,100 parameters in one statement).
-CHUNK = 500
 
 
 @dataclass(frozen=True)
@@ -56,47 +54,68 @@ def in_scope(rule: AlertRule, flows: list[FlowInfo]) -> list[FlowInfo]:
             if value in (flow.source_system.casefold(), flow.target_system.casefold())]
 
 
-def chunks(codes: list[str]):
-    for start in range(0, len(codes), CHUNK):
-        yield codes[start:start + CHUNK]
+class Readings:
+    """What the rules of one evaluation read, each read once however many rules need it: the
+    counts per flow over a window (one grouped range read per distinct window), each flow's
+    latest statuses (to the deepest consecutive-errors rule) and its latest response time."""
+
+    def __init__(self, connection: Connection, now: datetime, depth: int = 1):
+        self.connection = connection
+        self.now = now
+        self.depth = max(depth, 1)
+        self._windows: dict[int, dict[str, tuple[int, int]]] = {}
+        self._statuses: dict[str, list[str]] = {}
+        self._last: dict[str, datetime | None] = {}
+
+    def window_counts(self, minutes: int) -> dict[str, tuple[int, int]]:
+        """flow_code -> (responses, errors) since ``minutes`` ago."""
+        if minutes not in self._windows:
+            errors = func.sum(case((Response.status == 'ERROR', 1), else_=0))
+            rows = self.connection.execute(
+                select(Response.flow_code, func.count(), errors)
+                .where(Response.responded_at >= self.now - timedelta(minutes=minutes))
+                .group_by(Response.flow_code))
+            self._windows[minutes] = {code: (total, int(failed or 0))
+                                      for code, total, failed in rows}
+        return self._windows[minutes]
+
+    def latest_statuses(self, flow_code: str) -> list[str]:
+        if flow_code not in self._statuses:
+            self._statuses[flow_code] = self.connection.scalars(
+                select(Response.status).where(Response.flow_code == flow_code)
+                .order_by(Response.responded_at.desc(), Response.response_id.desc())
+                .limit(self.depth)).all()
+        return self._statuses[flow_code]
+
+    def last_response_at(self, flow_code: str) -> datetime | None:
+        if flow_code not in self._last:
+            self._last[flow_code] = self.connection.scalar(
+                select(func.max(Response.responded_at)).where(Response.flow_code == flow_code))
+        return self._last[flow_code]
 
 
-def error_rate_hits(connection: Connection, rule: AlertRule, flows: list[FlowInfo],
-                    now: datetime) -> dict[str, str]:
-    since = now - timedelta(minutes=rule.window_minutes)
-    errors = func.sum(case((Response.status == 'ERROR', 1), else_=0))
+def error_rate_hits(readings: Readings, rule: AlertRule, flows: list[FlowInfo]) -> dict[str, str]:
+    counts = readings.window_counts(rule.window_minutes)
     hits = {}
-    for codes in chunks([flow.flow_code for flow in flows]):
-        rows = connection.execute(
-            select(Response.flow_code, func.count(), errors)
-            .where(Response.responded_at >= since, Response.flow_code.in_(codes))
-            .group_by(Response.flow_code))
-        for code, total, failed in rows:
-            failed = int(failed or 0)
-            if total >= rule.min_responses and failed * 100 >= rule.threshold_percent * total:
-                hits[code] = (f'{failed} of {total} responses in the last {rule.window_minutes} '
-                              f'minutes were errors ({failed * 100 // total} %; the rule says '
-                              f'{rule.threshold_percent} % with at least {rule.min_responses}).')
+    for flow in flows:
+        total, failed = counts.get(flow.flow_code, (0, 0))
+        if total and total >= rule.min_responses and \
+                failed * 100 >= rule.threshold_percent * total:
+            hits[flow.flow_code] = (
+                f'{failed} of {total} responses in the last {rule.window_minutes} minutes were '
+                f'errors ({failed * 100 // total} %; the rule says {rule.threshold_percent} % '
+                f'with at least {rule.min_responses}).')
     return hits
 
 
-def consecutive_hits(connection: Connection, rule: AlertRule,
-                     flows: list[FlowInfo]) -> dict[str, str]:
+def consecutive_hits(readings: Readings, rule: AlertRule, flows: list[FlowInfo]) -> dict[str, str]:
     count = rule.consecutive_errors
     hits = {}
     for flow in flows:
-        statuses = connection.scalars(
-            select(Response.status).where(Response.flow_code == flow.flow_code)
-            .order_by(Response.responded_at.desc(), Response.response_id.desc())
-            .limit(count)).all()
+        statuses = readings.latest_statuses(flow.flow_code)[:count]
         if len(statuses) == count and all(status == 'ERROR' for status in statuses):
             hits[flow.flow_code] = f'The last {count} responses were all errors.'
     return hits
-
-
-def last_response_at(connection: Connection, flow_code: str) -> datetime | None:
-    return connection.scalar(select(func.max(Response.responded_at))
-                             .where(Response.flow_code == flow_code))
 
 
 def silent_since(flow: FlowInfo, rule: AlertRule, last: datetime | None,
@@ -120,11 +139,10 @@ def silent_since(flow: FlowInfo, rule: AlertRule, last: datetime | None,
     return None
 
 
-def silence_hits(connection: Connection, rule: AlertRule, flows: list[FlowInfo],
-                 now: datetime) -> dict[str, str]:
+def silence_hits(readings: Readings, rule: AlertRule, flows: list[FlowInfo]) -> dict[str, str]:
     hits = {}
     for flow in flows:
-        reason = silent_since(flow, rule, last_response_at(connection, flow.flow_code), now)
+        reason = silent_since(flow, rule, readings.last_response_at(flow.flow_code), readings.now)
         if reason:
             hits[flow.flow_code] = reason
     return hits
@@ -141,11 +159,10 @@ def last_data_at(connection: Connection) -> datetime | None:
     return connection.scalar(select(func.max(Response.responded_at)))
 
 
-def hits_for(connection: Connection, rule: AlertRule, flows: list[FlowInfo],
-             now: datetime) -> dict[str, str]:
+def hits_for(readings: Readings, rule: AlertRule, flows: list[FlowInfo]) -> dict[str, str]:
     """flow_code -> why the rule's condition is true for that flow."""
     if rule.condition == 'error_rate':
-        return error_rate_hits(connection, rule, flows, now)
+        return error_rate_hits(readings, rule, flows)
     if rule.condition == 'consecutive':
-        return consecutive_hits(connection, rule, flows)
-    return silence_hits(connection, rule, flows, now)
+        return consecutive_hits(readings, rule, flows)
+    return silence_hits(readings, rule, flows)

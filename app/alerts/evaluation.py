@@ -22,7 +22,7 @@ from ..database import engine_for
 from ..extensions import db
 from ..models.alert_models import KIND_RULE, KIND_STALE, SEVERITIES, AlertRule
 from ..signals import load_committed
-from .conditions import active_flows, hits_for, in_scope, last_data_at
+from .conditions import Readings, active_flows, hits_for, in_scope, last_data_at
 from .incidents import EVALUATOR, open_incident, open_incidents, resolve, still_true
 
 STALE_KEY = 'stale'
@@ -130,12 +130,14 @@ def evaluate(now: datetime | None = None, include_silence: bool = True) -> Evalu
     with engine_for('ops').connect() as connection:
         flows = active_flows(connection)
         stale, last = stale_rules(connection, rules, now) if include_silence else ([], None)
+        readings = Readings(connection, now, depth=max(
+            (rule.consecutive_errors or 1 for rule in rules), default=1))
         for rule in rules:
             if rule.condition == 'silence' and (not include_silence or rule in stale):
                 continue
             result.rules += 1
             try:
-                hits = hits_for(connection, rule, in_scope(rule, flows), now)
+                hits = hits_for(readings, rule, in_scope(rule, flows))
                 apply_rule(rule, hits, now, result)
             except Exception as error:  # one broken rule does not stop the others
                 db.session.rollback()
