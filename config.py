@@ -251,6 +251,24 @@ class Config:
         #: No new inbox file is picked up once a tick has run this long.
         self.INBOX_TICK_SECONDS = env_int(env, 'INBOX_TICK_SECONDS', 50)
 
+        # Alerts: delivery of incident notices by the jobs tick (README "Alerts and incidents").
+        self.MAIL_SERVER = env.get('MAIL_SERVER', '')
+        self.MAIL_PORT = env_int(env, 'MAIL_PORT', 25)
+        self.MAIL_USE_TLS = env_flag(env, 'MAIL_USE_TLS', False)
+        self.MAIL_USERNAME = env.get('MAIL_USERNAME', '')
+        self.MAIL_PASSWORD = env.get('MAIL_PASSWORD', '')
+        self.MAIL_FROM = env.get('MAIL_FROM', 'flowdesk@localhost')
+        #: At most one message per incident per this many minutes (a resolve notice always goes).
+        self.ALERT_REMIND_MINUTES = env_int(env, 'ALERT_REMIND_MINUTES', 60)
+        #: Attempts per message (one per tick, with a growing pause) before it is marked failed.
+        self.ALERT_MAX_ATTEMPTS = env_int(env, 'ALERT_MAX_ATTEMPTS', 3)
+        #: Seconds an SMTP server or a webhook has to answer.
+        self.ALERT_TIMEOUT_SECONDS = env_int(env, 'ALERT_TIMEOUT_SECONDS', 10)
+        #: Links in messages: the site's address as people open it, e.g. https://flowdesk.corp.example
+        self.FLOWDESK_BASE_URL = env.get('FLOWDESK_BASE_URL', 'http://localhost:5000').rstrip('/')
+        #: Followers' e-mail address when their profile has none, e.g. {user}@corp.example
+        self.FLOWDESK_EMAIL_PATTERN = env.get('FLOWDESK_EMAIL_PATTERN', '')
+
         # Logging: production writes a rotating file because wfastcgi swallows stderr.
         self.LOG_LEVEL = env.get('LOG_LEVEL', 'INFO').upper()
         self.LOG_FILE = env.get('LOG_FILE') or ''

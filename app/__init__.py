@@ -101,6 +101,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     from .saved_views import bp as saved_views_bp
     app.register_blueprint(saved_views_bp)
+    from .alerts import bp as alerts_bp
+    app.register_blueprint(alerts_bp)
 
 
 def _prepare_sqlite_folders(app: Flask) -> None:

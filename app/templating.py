@@ -84,6 +84,8 @@ MAIN_NAV = [
     ('main.index', 'Dashboard'),
     ('main.responses', 'Responses'),
     ('main.flows', 'Flows'),
+    ('alerts.incidents', 'Incidents'),
+    ('alerts.profile', 'Profile'),
 ]
 ADMIN_NAV = [
     ('admin.upload', 'Load data'),
@@ -92,6 +94,8 @@ ADMIN_NAV = [
     ('admin.audit_log', 'Audit log'),
     ('admin.inboxes', 'Inboxes'),
     ('admin.jobs', 'Scheduled jobs'),
+    ('alerts.alert_rules', 'Alert rules'),
+    ('alerts.deliveries', 'Alert deliveries'),
 ]
 
 

@@ -5,4 +5,4 @@ from flask import Blueprint
 
 bp = Blueprint('api', __name__)
 
-from . import saved_views, views  # noqa: E402,F401  (registers the routes)
+from . import incidents, saved_views, views  # noqa: E402,F401  (registers the routes)

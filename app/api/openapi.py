@@ -177,6 +177,38 @@ SCHEMAS['ResponsePage']['properties']['view'] = _VIEW_NOTE
 SCHEMAS['FlowPage']['properties']['view'] = _VIEW_NOTE
 
 
+# Incidents (app/api/incidents.py).
+OPERATIONS['/incidents'] = ('listIncidents', 'Incidents, newest first (open ones by default)', [
+    _param('status', 'Which incidents.', {'type': 'string', 'enum': ['open', 'resolved', 'all'],
+                                          'default': 'open'}),
+    _param('flow', "One flow's incidents (flow code).", {'type': 'string'}),
+    _param('size', 'Incidents per page.', {'type': 'integer', 'minimum': 1, 'maximum': 500,
+                                           'default': 100}),
+    _param('before', 'Only incidents with a smaller id: `next_before` of the previous page.',
+           {'type': 'integer', 'minimum': 1, 'maximum': 2**31 - 1}),
+], 'IncidentPage')
+OPERATIONS['/incidents/{incident_id}'] = ('getIncident', 'One incident with its timeline', [],
+                                          'Incident')
+PATH_PARAMETERS['/incidents/{incident_id}'] = [{'name': 'incident_id', 'in': 'path',
+                                                'required': True, 'schema': {'type': 'integer'}}]
+_time = {'type': 'string', 'format': 'date-time', 'nullable': True}
+SCHEMAS['Incident'] = {'type': 'object', 'properties': {
+    'id': {'type': 'integer'}, 'kind': {'type': 'string', 'enum': ['rule', 'stale']},
+    'rule': _nullable_text, 'flow_code': _nullable_text, 'severity': {'type': 'string'},
+    'title': {'type': 'string'}, 'detail': _nullable_text,
+    'status': {'type': 'string', 'enum': ['open', 'acknowledged', 'resolved']},
+    'opened_at': {'type': 'string', 'format': 'date-time'},
+    'seen_at': {'type': 'string', 'format': 'date-time'}, 'acknowledged_at': _time,
+    'acknowledged_by': _nullable_text, 'resolved_at': _time, 'resolved_by': _nullable_text,
+    'timeline': {'type': 'array', 'description': 'One incident only.', 'items': {
+        'type': 'object', 'properties': {
+            'at': {'type': 'string', 'format': 'date-time'}, 'actor': {'type': 'string'},
+            'kind': {'type': 'string'}, 'text': _nullable_text}}}}}
+SCHEMAS['IncidentPage'] = {'type': 'object', 'properties': {
+    'items': {'type': 'array', 'items': {'$ref': '#/components/schemas/Incident'}},
+    'next_before': {'type': 'integer', 'nullable': True}}}
+
+
 def _error(description):
     return {'description': description,
             'content': {'application/json': {'schema': {'$ref': '#/components/schemas/Error'}}}}

@@ -13,7 +13,10 @@ A load (dry run or not) runs as:
 """
 from __future__ import annotations
 
+from flask import current_app
+
 from ..datasets import get_dataset
+from ..signals import load_committed
 from ..templating import format_datetime
 from .batches import audit_and_commit, hold_lock, previous_identical, start_batch
 from .loader import Loader
@@ -47,4 +50,5 @@ def run_load(request: LoadRequest, progress: Progress | None = None) -> LoadOutc
               f'{request.sha256[:12]}…): {outcome.message}')
     audit_and_commit(f'{verb}.{outcome.status}', f'{spec.name} batch #{batch_id}',
                      detail[:4000], request.user)
+    load_committed.send(current_app._get_current_object(), dataset=spec.name, outcome=outcome)
     return outcome

@@ -1,9 +1,11 @@
 """Models of both binds. App bind (default): users and audit log. Ops bind: flows, responses,
 load batches. Models name only the symbolic schemas ``app`` and ``ops``; config translates them."""
+from .alert_models import AlertRule, Incident, IncidentEvent
 from .app_models import ROLE_ADMIN, ROLE_VIEWER, ROLES, AuditEvent, User
 from .inbox_models import Inbox, InboxSighting
 from .job_models import JobRun, SchedulerTick
 from .load_models import FlowVersion, ResponseVersion
+from .notice_models import Notice, Profile, Subscription
 from .ops_models import (
     BATCH_FAILED,
     BATCH_INTERRUPTED,
@@ -28,4 +30,5 @@ __all__ = ['AuditEvent', 'User', 'ROLE_ADMIN', 'ROLE_VIEWER', 'ROLES',
            'BATCH_SUCCEEDED', 'BATCH_UNDONE', 'BATCH_VALIDATED', 'FLOW_TYPES', 'STATUSES',
            'ErrorReason', 'Flow', 'LoadBatch', 'LoadError', 'Response', 'ResponseDaily',
            'FlowVersion', 'ResponseVersion', 'SavedView', 'VIEW_PAGES',
-           'JobRun', 'SchedulerTick', 'Inbox', 'InboxSighting']
+           'JobRun', 'SchedulerTick', 'Inbox', 'InboxSighting', 'AlertRule', 'Incident',
+           'IncidentEvent', 'Notice', 'Profile', 'Subscription']

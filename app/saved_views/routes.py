@@ -94,7 +94,7 @@ def update_chosen():
     return change(form.view_id.data or 0, 'update', form)
 
 
-@bp.route('/<int:view_id>/<action>', methods=['POST'])
+@bp.route('/<int32:view_id>/<action>', methods=['POST'])
 def change(view_id: int, action: str, form: ViewForm | None = None):
     form = form or ViewForm()
     if action not in ACTIONS:

@@ -18,7 +18,9 @@ BATCH_IDS_REVISION = '0006_batch_ids'
 
 OPS_TABLES = {'flows', 'responses', 'load_batches', 'load_errors', 'response_daily',
               'error_reasons', 'job_runs', 'scheduler_ticks'}
-APP_TABLES = {'users', 'audit_events', 'saved_views', 'inboxes', 'inbox_sightings'}
+APP_TABLES = {'users', 'audit_events', 'saved_views', 'inboxes', 'inbox_sightings',
+              'alert_rules', 'incidents', 'incident_events', 'alert_notices',
+              'alert_subscriptions', 'user_profiles'}
 
 
 @on_every_backend
@@ -193,6 +195,29 @@ class SqlServerScriptTests(unittest.TestCase):
         # Surrogate ids count up; the business keys (host, inbox + file name) never do.
         self.assertIn('id INTEGER NOT NULL IDENTITY', self.script)
         self.assertNotRegex(self.script, r'(host|inbox_id|file_name) [^,]*IDENTITY')
+
+    def test_alert_tables_in_the_app_schema_with_one_open_incident_per_key(self):
+        start = self.script.index('CREATE TABLE [flowdesk].[incidents]')
+        ddl = self.script[start:self.script.index('GO', start)]
+        self.assertIn('opened_at DATETIME2(6) NOT NULL', ddl)
+        self.assertIn('title NVARCHAR(400) NOT NULL', ddl)
+        self.assertIn('flow_code NVARCHAR(32) NULL', ddl)
+        self.assertIn('REFERENCES [flowdesk].[alert_rules] (id) ON DELETE SET NULL', ddl)
+        self.assertEqual(ddl.count('IDENTITY'), 1)
+        self.assertIn('id INTEGER NOT NULL IDENTITY', ddl)
+        self.assertIn('CREATE UNIQUE INDEX ix_incidents_open_key ON [flowdesk].[incidents] '
+                      '(open_key) WHERE open_key IS NOT NULL', self.script)
+        self.assertIn('CREATE TABLE [flowdesk].[alert_rules]', self.script)
+        self.assertIn('REFERENCES [flowdesk].[incidents] (id) ON DELETE CASCADE', self.script)
+        self.assertNotIn('[opsdata].[incidents]', self.script)
+        self.assertNotRegex(self.script, r'(open_key|flow_code|rule_id|login) [^,]*IDENTITY')
+        self.assertIn('CREATE TABLE [flowdesk].[alert_notices]', self.script)
+        self.assertIn('recipient NVARCHAR(1000) NOT NULL', self.script)
+        self.assertIn('next_attempt_at DATETIME2(6) NOT NULL', self.script)
+        self.assertIn('CONSTRAINT uq_alert_subscriptions_login_kind_value UNIQUE (login, kind, '
+                      'value)', self.script)
+        self.assertIn('CREATE TABLE [flowdesk].[user_profiles]', self.script)
+        self.assertIn("UPDATE [opsdata].alembic_version SET version_num='0009_alerts'", self.script)
 
 
 if __name__ == '__main__':

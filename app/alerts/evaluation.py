@@ -1,0 +1,165 @@
+"""Evaluating the alert rules: every ``flask jobs run`` tick (the ``alerts`` job: every
+condition, silence and stale data included) and after every committed load (error rates and
+consecutive errors only: silence is a matter of time passing, seen by the tick).
+
+Each rule's changes are committed on their own, so one broken rule does not hold up the others.
+**Stale data is not silence**: when no responses have been loaded for longer than a silence
+rule's window, every flow looks silent; that rule is then skipped and one "data is stale"
+incident is raised instead of one per flow.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+
+from ..clock import utc_now
+from ..database import engine_for
+from ..extensions import db
+from ..models.alert_models import KIND_RULE, KIND_STALE, SEVERITIES, AlertRule
+from ..signals import load_committed
+from .conditions import Readings, active_flows, hits_for, in_scope, last_data_at
+from .incidents import EVALUATOR, open_incident, open_incidents, resolve, still_true
+
+STALE_KEY = 'stale'
+
+
+@dataclass
+class Evaluation:
+    rules: int = 0
+    opened: int = 0
+    updated: int = 0
+    resolved: int = 0
+    stale: bool = False
+    failures: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        text = (f'{self.rules} rule{"" if self.rules == 1 else "s"} evaluated: {self.opened} '
+                f'incident{"" if self.opened == 1 else "s"} opened, {self.updated} still open, '
+                f'{self.resolved} resolved')
+        if self.stale:
+            text += '; data is stale'
+        if self.failures:
+            text += f'; failed: {"; ".join(self.failures)}'
+        return text
+
+
+def commit_or_skip(result: Evaluation, what: str) -> None:
+    """Commit one rule's changes. A unique-key clash means another evaluation (a load's, or a
+    tick on another server) opened the same incident a moment ago: ours is dropped, theirs
+    stays, and the next evaluation updates it."""
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        current_app.logger.info('Incident for %s was opened by another evaluation', what)
+
+
+def apply_rule(rule: AlertRule, hits: dict[str, str], now: datetime, result: Evaluation) -> None:
+    existing = open_incidents(rule_id=rule.id, kind=KIND_RULE)
+    for flow_code, detail in hits.items():
+        key = f'{rule.id}:{flow_code}'
+        title = f'{rule.name}: {flow_code}'
+        if key in existing:
+            still_true(existing[key], now, title, detail)
+            result.updated += 1
+        else:
+            open_incident(key, now, rule.severity, title, detail, rule=rule, flow_code=flow_code)
+            result.opened += 1
+    for incident in existing.values():
+        if incident.flow_code not in hits:
+            resolve(incident, now, EVALUATOR, 'The condition is no longer true.')
+            result.resolved += 1
+    commit_or_skip(result, rule.name)
+
+
+def most_severe(rules: list[AlertRule]) -> str:
+    return min((rule.severity for rule in rules), key=SEVERITIES.index)
+
+
+def stale_rules(connection: Connection, rules: list[AlertRule], now: datetime):
+    """The silence rules whose window is shorter than the time since data last arrived."""
+    last = last_data_at(connection)
+    if last is None:
+        return [], None
+    return [rule for rule in rules if rule.condition == 'silence'
+            and now - last > timedelta(minutes=rule.window_minutes)], last
+
+
+def apply_stale(stale: list[AlertRule], last: datetime | None, now: datetime,
+                result: Evaluation) -> None:
+    existing = open_incidents(open_key=STALE_KEY).get(STALE_KEY)
+    if stale:
+        result.stale = True
+        minutes = int((now - last).total_seconds() // 60)
+        title = f'Data is stale: last load at {last:%Y-%m-%d %H:%M} UTC'
+        detail = (f'No responses have arrived for {minutes} minutes, so every flow looks silent. '
+                  f'These silence rules wait until data arrives: '
+                  f'{", ".join(rule.name for rule in stale)}.')
+        if existing is None:
+            open_incident(STALE_KEY, now, most_severe(stale), title, detail, kind=KIND_STALE)
+            result.opened += 1
+        else:
+            still_true(existing, now, title, detail)
+            result.updated += 1
+    elif existing is not None:
+        resolve(existing, now, EVALUATOR, 'Responses are arriving again.')
+        result.resolved += 1
+    commit_or_skip(result, 'stale data')
+
+
+def resolve_orphans(rule_ids: set[int], now: datetime, result: Evaluation) -> None:
+    """Incidents of rules since switched off or deleted resolve: nothing watches them now."""
+    for incident in open_incidents(kind=KIND_RULE).values():
+        if incident.rule_id not in rule_ids:
+            resolve(incident, now, EVALUATOR, 'The rule was switched off or deleted.')
+            result.resolved += 1
+    commit_or_skip(result, 'switched-off rules')
+
+
+def evaluate(now: datetime | None = None, include_silence: bool = True) -> Evaluation:
+    """Evaluate every active rule (``include_silence=False``: all but silence, after a load)."""
+    now = now or utc_now()
+    rules = list(db.session.scalars(select(AlertRule).where(AlertRule.active.is_(True))
+                                    .order_by(AlertRule.id)))
+    result = Evaluation()
+    with engine_for('ops').connect() as connection:
+        flows = active_flows(connection)
+        stale, last = stale_rules(connection, rules, now) if include_silence else ([], None)
+        readings = Readings(connection, now, depth=max(
+            (rule.consecutive_errors or 1 for rule in rules), default=1))
+        for rule in rules:
+            if rule.condition == 'silence' and (not include_silence or rule in stale):
+                continue
+            result.rules += 1
+            try:
+                hits = hits_for(readings, rule, in_scope(rule, flows))
+                apply_rule(rule, hits, now, result)
+            except Exception as error:  # one broken rule does not stop the others
+                db.session.rollback()
+                current_app.logger.exception('Alert rule %s could not be evaluated', rule.name)
+                result.failures.append(f'{rule.name}: {type(error).__name__}')
+    if include_silence:
+        apply_stale(stale, last, now, result)
+        resolve_orphans({rule.id for rule in rules}, now, result)
+    return result
+
+
+def evaluate_after_load(sender, outcome=None, **_extra) -> None:
+    """``load_committed`` subscriber: evaluate once the load's transaction is over. Never
+    raises: a failure to evaluate is logged and never fails the load."""
+    if outcome is None or outcome.dry_run or outcome.status != 'succeeded':
+        return
+    try:
+        evaluate(include_silence=False)
+    except Exception:
+        db.session.rollback()
+        current_app.logger.exception('Alert evaluation after load batch %s failed',
+                                     outcome.batch_id)
+
+
+load_committed.connect(evaluate_after_load)
