@@ -206,7 +206,7 @@ class OpenApiTests(SeededTestCase):
         bad = {'status': 'NOPE', 'range': 'NOPE', 'sort': 'NOPE', 'size': '0',
                'result_code': 'x', 'q': 'x' * 201, 'cursor': '!!', 'from': 'x', 'to': 'x',
                'flow': 'a b', 'type': 'NOPE', 'team': 'x' * 101, 'system': 'x' * 101,
-               'view': 'x', 'page': 'NOPE'}
+               'view': 'x', 'page': 'NOPE', 'before': '0'}
         spec = self.client.get('/api/v1/openapi.json').get_json()
         for path, operation in spec['paths'].items():
             for param in operation['get']['parameters']:

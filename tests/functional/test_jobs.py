@@ -18,7 +18,8 @@ from app.models import JobRun, LoadBatch
 from tests.base import FlowdeskTestCase, on_every_backend
 from tests.functional.jobs_support import SubprocessMixin, add_inbox, runs
 
-JOB_NAMES = ['sweep', 'inbox', 'retention', 'prune-job-runs']
+JOB_NAMES = ['sweep', 'alerts', 'inbox', 'alert-delivery', 'retention', 'prune-job-runs']
+EVERY_TICK = {'alerts', 'alert-delivery'}
 
 
 def output_lines(output: str) -> dict[str, tuple[str, str]]:
@@ -41,14 +42,18 @@ class JobsRunTests(FlowdeskTestCase):
         self.assertEqual(first.exit_code, 0, first.output)
         self.assertEqual({job: outcome for job, (outcome, _) in output_lines(first.output).items()},
                          dict.fromkeys(JOB_NAMES, 'ran'))
-        self.assertIn('4 jobs: 4 ran, 0 skipped, 0 failed', first.output)
+        self.assertIn('6 jobs: 6 ran, 0 skipped, 0 failed', first.output)
         self.assertEqual(sorted(run.job for run in runs()), sorted(JOB_NAMES))
         self.assertTrue(all(run.outcome == 'succeeded' and run.finished_at for run in runs()))
         second = self.jobs('run')
         self.assertEqual(second.exit_code, 0, second.output)
-        self.assertIn('4 jobs: 0 ran, 4 skipped, 0 failed', second.output)
-        self.assertIn('not due until', output_lines(second.output)['inbox'][1])
-        self.assertEqual(len(runs()), 4)
+        # alerts and alert-delivery run on every tick; the others wait for their interval.
+        self.assertIn('6 jobs: 2 ran, 4 skipped, 0 failed', second.output)
+        again = output_lines(second.output)
+        self.assertEqual({job for job, (outcome, _) in again.items() if outcome == 'ran'},
+                         EVERY_TICK)
+        self.assertIn('not due until', again['inbox'][1])
+        self.assertEqual(len(runs()), 8)
 
     def test_due_ness_is_read_from_the_database(self):
         db.session.add(JobRun(job='sweep', started_at=utc_now() - timedelta(minutes=20),
@@ -76,8 +81,8 @@ class JobsRunTests(FlowdeskTestCase):
         self.assertIn('--force runs one job now: name it', result.output)
         result = self.jobs('run', 'nightly')
         self.assertNotEqual(result.exit_code, 0)
-        self.assertIn("There is no job called 'nightly': the jobs are sweep, inbox, retention, "
-                      "prune-job-runs",
+        self.assertIn("There is no job called 'nightly': the jobs are sweep, alerts, inbox, "
+                      "alert-delivery, retention, prune-job-runs",
                       result.output)
         self.assertEqual(runs(), [])
 
@@ -98,7 +103,7 @@ class JobsRunTests(FlowdeskTestCase):
         self.assertIn('no such folder', lines['inbox'][1])
         self.assertEqual((lines['sweep'][0], lines['retention'][0], lines['prune-job-runs'][0]),
                          ('ran', 'ran', 'ran'))
-        self.assertIn('4 jobs: 3 ran, 0 skipped, 1 failed', result.output)
+        self.assertIn('6 jobs: 5 ran, 0 skipped, 1 failed', result.output)
         failed = runs('inbox')[0]
         self.assertEqual(failed.outcome, 'failed')
         self.assertIn('cannot be listed', failed.error)
@@ -175,5 +180,5 @@ class JobsLoopTests(SubprocessMixin, FlowdeskTestCase):
             process.kill()
         self.assertEqual(process.returncode, 0, errors)
         self.assertTrue(output.rstrip().endswith('Stopped.'), output)
-        self.assertIn('4 jobs: 4 ran, 0 skipped, 0 failed', output)
+        self.assertIn('6 jobs: 6 ran, 0 skipped, 0 failed', output)
         self.assertTrue(all(run.outcome == 'succeeded' for run in runs()))

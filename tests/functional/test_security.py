@@ -20,6 +20,7 @@ from flask.logging import default_handler
 from werkzeug.routing import AnyConverter, IntegerConverter
 
 from app import create_app
+from app.clock import utc_now
 from app.extensions import db
 from app.models import Flow
 from app.seeding import seed_demo
@@ -277,7 +278,10 @@ class CacheControlTests(FlowdeskTestCase):
         db.session.add(inbox)
         db.session.commit()
         view = create_view(ADMIN, 'responses', 'errors', 'status=ERROR', shared=False)
+        rule, incident = self.alert_rule_and_incident()
         self.values = {
+            'rule_id': rule.id,
+            'incident_id': incident.id,
             'inbox_id': inbox.id,
             'view_id': view.id,
             'batch_id': rejected.batch_id,
@@ -285,6 +289,21 @@ class CacheControlTests(FlowdeskTestCase):
             'flow_code': db.session.scalars(db.select(Flow.flow_code)).first(),
             'user_id': db.session.scalars(db.select(User.id)).first(),
         }
+
+    @staticmethod
+    def alert_rule_and_incident():
+        from app.models import AlertRule, Incident
+        now = utc_now()
+        rule = AlertRule(name='Errors', condition='error_rate', scope='all', severity='critical',
+                         use_schedule=False, active=True, created_at=now, updated_at=now,
+                         threshold_percent=50, window_minutes=60, min_responses=4)
+        db.session.add(rule)
+        db.session.flush()
+        incident = Incident(rule_id=rule.id, rule_name=rule.name, severity='critical',
+                            title='Errors: FLOW-1', opened_at=now, seen_at=now)
+        db.session.add(incident)
+        db.session.commit()
+        return rule, incident
 
     def assertNoStore(self, response, what):
         self.assertIn('no-store', response.headers.get('Cache-Control', ''),
