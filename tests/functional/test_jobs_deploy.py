@@ -66,11 +66,12 @@ class DotenvSettingsTest(unittest.TestCase):
         result = subprocess.run([sys.executable, '-m', 'flask', 'jobs', 'run'], cwd=folder,
                                 env=environ, capture_output=True, text=True)
         self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
-        self.assertTrue(re.search(r'4 jobs: 4 ran', result.stdout), result.stdout)
+        self.assertTrue(re.search(r'6 jobs: 6 ran', result.stdout), result.stdout)
         engine = create_engine(sqlite_url(instance / 'ops.db'))
         try:
             with engine.connect() as connection:
                 jobs = connection.execute(text('SELECT job FROM job_runs ORDER BY job')).scalars()
-                self.assertEqual(list(jobs), ['inbox', 'prune-job-runs', 'retention', 'sweep'])
+                self.assertEqual(list(jobs), ['alert-delivery', 'alerts', 'inbox', 'prune-job-runs',
+                                              'retention', 'sweep'])
         finally:
             engine.dispose()
