@@ -13,13 +13,14 @@ from ..models import Flow, Response, ResponseDaily
 from . import keyset
 from .filters import ResponseFilter
 from .search_index import escape_like, reason_match_count, reason_matches
+from .trace import id_matches
 
 #: Above this many matching rows the count says "10,000+" instead of counting on.
 COUNT_CAP = 10_000
 
 LIST_COLUMNS = (Response.response_id, Response.flow_code, Response.responded_at, Response.status,
                 Response.result_code, Response.duration_ms, Response.error_reason,
-                Response.payload_bytes)
+                Response.payload_bytes, Response.message_id, Response.correlation_id)
 
 
 def _memo(key, compute):
@@ -101,6 +102,8 @@ def conditions(flt: ResponseFilter, for_page: bool = False) -> list:
         where.append(Response.responded_at < flt.end)
     if flt.result_code is not None:
         where.append(Response.result_code == flt.result_code)
+    if flt.exact_id:
+        where.append(id_matches(flt.exact_id))
     if flt.text:
         flows_match = any_flow_matches(flt.text)
         dialect = dialect_name()
@@ -175,8 +178,8 @@ def count(flt: ResponseFilter) -> Count:
 
 
 def _text_only(flt: ResponseFilter) -> bool:
-    return bool(flt.text) and not (flt.flows or flt.statuses or flt.start or flt.end
-                                   or flt.result_code is not None)
+    return bool(flt.text) and not (flt.exact_id or flt.flows or flt.statuses or flt.start
+                                   or flt.end or flt.result_code is not None)
 
 
 def count_up_to(flt: ResponseFilter, limit: int) -> int:
