@@ -70,9 +70,9 @@ def response(response_id: int):
     row = queries.get_response(response_id)
     if row is None:
         abort(404, description=f'There is no response {response_id}.')
-    traced, capped = trace(row.correlation_id)
-    return jsonify({**response_item(row), 'trace': [trace_item(other) for other in traced],
-                    'trace_capped': capped})
+    traced = trace(row.correlation_id)
+    return jsonify({**response_item(row), 'trace': [trace_item(other) for other in traced.rows],
+                    'trace_capped': traced.capped})
 
 
 def _flow_cursor(token: str) -> str:

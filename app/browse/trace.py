@@ -15,6 +15,8 @@ search_index.py).
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import and_, or_, select
 from sqlalchemy.sql import ColumnElement
 
@@ -39,12 +41,22 @@ TRACE_COLUMNS = (Response.response_id, Response.flow_code, Response.responded_at
                  Response.message_id)
 
 
-def trace(correlation_id: str | None, limit: int = TRACE_LIMIT) -> tuple[list, bool]:
-    """(the responses with this correlation id in time order, at most ``limit``; True when
-    there are more). One range read of the correlation index."""
+@dataclass(frozen=True)
+class Trace:
+    """The responses sharing a correlation id, oldest first; ``capped``: more than ``limit``
+    share it and only the first ``limit`` are listed."""
+    rows: list
+    capped: bool
+    limit: int
+
+
+def trace(correlation_id: str | None) -> Trace:
+    """The trace of a correlation id (none without one): one range read of the correlation
+    index, at most TRACE_LIMIT rows."""
+    limit = TRACE_LIMIT
     if not correlation_id:
-        return [], False
+        return Trace([], False, limit)
     rows = ops_session_execute(
         select(*TRACE_COLUMNS).where(_exact(Response.correlation_id, correlation_id))
         .order_by(Response.responded_at, Response.response_id).limit(limit + 1))
-    return rows[:limit], len(rows) > limit
+    return Trace(rows[:limit], len(rows) > limit, limit)

@@ -18,7 +18,7 @@ from flask import (
 
 from ..browse import responses as queries
 from ..browse.filters import ID_MAX, PAGE_SIZES, RANGE_LABELS, SORTS
-from ..browse.trace import TRACE_LIMIT, trace
+from ..browse.trace import trace
 from ..clock import utc_now
 from ..database import dialect_name
 from ..exports import EXPORT_COLUMNS, export_filename, select_columns, time_formatter
@@ -66,11 +66,10 @@ def response_detail(response_id: int):
     if row is None:
         abort(404, description=f'There is no response {response_id}. It may have been removed '
                                'by a load; search for it on the Responses page.')
-    traced, trace_capped = trace(row.correlation_id)
-    names = queries.flow_names([row.flow_code] + [other.flow_code for other in traced])
+    traced = trace(row.correlation_id)
+    names = queries.flow_names([row.flow_code] + [other.flow_code for other in traced.rows])
     return render_template('main/response.html', row=row, flow_name=names.get(row.flow_code),
-                           names=names, traced=traced, trace_capped=trace_capped,
-                           trace_limit=TRACE_LIMIT)
+                           names=names, trace=traced)
 
 
 def _export_filter():
