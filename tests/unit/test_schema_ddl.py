@@ -107,6 +107,14 @@ class SqlServerDdlTests(unittest.TestCase):
                       ' '.join(sql.split()))
         self.assertEqual(list(compiled.params.values()), ['ORDER-4711', 'ORDER-4711'])
         self.assertEqual(len(id_matches('x').compile(dialect=mssql.dialect()).params), 2)
+        # Next to an id, the other filters are written so that no index of theirs competes.
+        narrowed = ' '.join(str(base_select(ResponseFilter(
+            exact_id='x', flows=('ORD',), statuses=('ERROR',), result_code=500)).compile(
+            dialect=mssql.dialect())).split())
+        self.assertIn('([ops].[responses].flow_code + :flow_code_1) IN', narrowed)
+        self.assertIn('([ops].[responses].status + :status_1) IN', narrowed)
+        self.assertIn('[ops].[responses].result_code + :result_code_1 = :param_', narrowed)
+        self.assertIn('AND ([ops].[responses].message_id IS NOT NULL AND', narrowed)
 
     def test_timestamps_are_datetime2(self):
         self.assertIn('responded_at DATETIME2(6) NOT NULL', self.ops_ddl)
