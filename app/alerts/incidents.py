@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 
 from ..extensions import db
 from ..models.alert_models import (
@@ -16,7 +16,9 @@ from ..models.alert_models import (
     Incident,
     IncidentEvent,
 )
-from .notices import queue_opened, queue_resolved
+from ..models.notice_models import EVENT_OPENED, Notice
+from .audience import Audience
+from .notices import notice_row, queue_resolved
 
 #: The actor of what evaluation does by itself.
 EVALUATOR = 'flowdesk'
@@ -34,33 +36,61 @@ def open_incidents(**where) -> dict[str, Incident]:
     return {incident.open_key: incident for incident in db.session.scalars(query)}
 
 
-def open_incident(open_key: str, now: datetime, severity: str, title: str, detail: str,
-                  kind: str = KIND_RULE, rule=None, flow_code: str | None = None) -> Incident:
-    incident = Incident(open_key=open_key, kind=kind, rule_id=rule.id if rule else None,
-                        rule_name=rule.name if rule else None, flow_code=flow_code,
-                        severity=severity, title=title[:400], detail=detail[:4000], status=OPEN,
-                        opened_at=now, seen_at=now)
-    db.session.add(incident)
+def new_incident(open_key: str, now: datetime, severity: str, title: str, detail: str,
+                 kind: str = KIND_RULE, rule=None, flow_code: str | None = None) -> dict:
+    """The values of an incident to open (``open_all`` inserts them)."""
+    return dict(open_key=open_key, kind=kind, rule_id=rule.id if rule else None,
+                rule_name=rule.name if rule else None, flow_code=flow_code,
+                severity=severity, title=title[:400], detail=detail[:4000], status=OPEN,
+                opened_at=now, seen_at=now, notified_at=now)
+
+
+def open_all(incidents: list[dict], now: datetime, audience: Audience | None = None) -> None:
+    """Open incidents (``new_incident`` values) with three multi-row inserts: the incidents
+    (their ids come back in order), their "opened" timeline lines, and their notices."""
+    if not incidents:
+        return
+    audience = audience or Audience()
+    ids = db.session.scalars(insert(Incident).returning(Incident.id,
+                                                        sort_by_parameter_order=True),
+                             incidents).all()
+    db.session.execute(insert(IncidentEvent), [
+        dict(incident_id=incident_id, at=now, actor=EVALUATOR, kind='opened',
+             text=values['detail']) for incident_id, values in zip(ids, incidents, strict=True)])
+    notices = [notice_row(incident_id, EVENT_OPENED, address, subscription_id, now)
+               for incident_id, values in zip(ids, incidents, strict=True)
+               for address, subscription_id in audience.recipients_for(
+                   values['kind'], values['rule_id'], values['flow_code'])]
+    if notices:
+        db.session.execute(insert(Notice), notices)
+
+
+def still_true(incident: Incident, title: str, detail: str) -> None:
+    """The condition holds on: the same incident, with the latest figures (written only when
+    they changed; ``mark_seen`` stamps the time of every such incident of a rule at once)."""
+    if incident.title != title[:400]:
+        incident.title = title[:400]
+    if incident.detail != detail[:4000]:
+        incident.detail = detail[:4000]
+
+
+def mark_seen(now: datetime, rule_id: int | None = None, open_key: str | None = None) -> None:
+    """``seen_at = now`` on the rule's open incidents (or the one with ``open_key``): one
+    statement, however many there are."""
     db.session.flush()
-    add_event(incident, now, EVALUATOR, 'opened', detail)
-    queue_opened(incident, now)
-    return incident
+    condition = Incident.rule_id == rule_id if open_key is None else Incident.open_key == open_key
+    db.session.execute(update(Incident).where(condition, Incident.open_key.is_not(None))
+                       .values(seen_at=now).execution_options(synchronize_session=False))
 
 
-def still_true(incident: Incident, now: datetime, title: str, detail: str) -> None:
-    """The condition holds on: the same incident, with the latest figures."""
-    incident.seen_at = now
-    incident.title = title[:400]
-    incident.detail = detail[:4000]
-
-
-def resolve(incident: Incident, now: datetime, actor: str, text: str) -> None:
+def resolve(incident: Incident, now: datetime, actor: str, text: str,
+            audience: Audience | None = None) -> None:
     incident.status = RESOLVED
     incident.open_key = None
     incident.resolved_at = now
     incident.resolved_by = actor
     add_event(incident, now, actor, 'resolved', text)
-    queue_resolved(incident, now)
+    queue_resolved(incident, now, audience)
 
 
 def acknowledge(incident: Incident, now: datetime, actor: str) -> bool:
