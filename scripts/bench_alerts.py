@@ -43,15 +43,30 @@ RULES = [
 ]
 SCOPES = [('all', None), ('flow_type', 'API'), ('flow_type', 'BATCH'), ('flow_type', 'FILE'),
           ('team', 'Finance Integration'), ('system', 'SAP')]
+#: People following a flow (the first ones by code) or a team, beside the rules' recipients.
+FOLLOWERS = 30
+FOLLOWER = 'bench-follower-'
 STEPS = ('after a load (no silence)', 'tick after it', 'tick, all updated')
 
 
 def define_rules(count: int, now) -> None:
-    """``count`` active rules cycling through RULES and SCOPES, replacing any there."""
+    """``count`` active rules cycling through RULES and SCOPES, replacing any there, and
+    FOLLOWERS people following a flow or a team (each with a profile address)."""
+    from sqlalchemy import select
+
+    from app.demo_data import TEAMS
     from app.extensions import db
-    from app.models import AlertRule
+    from app.models import AlertRule, Flow, Profile, Subscription
     clear_incidents()
-    db.session.query(AlertRule).delete()
+    remove_rules()
+    flows = db.session.scalars(select(Flow.flow_code).order_by(Flow.flow_code)
+                              .limit(FOLLOWERS)).all()
+    for number, (kind, value) in enumerate([('team', team) for team in TEAMS]
+                                           + [('flow', code) for code in flows]):
+        login = f'{FOLLOWER}{number}'
+        db.session.add(Subscription(login=login, kind=kind, value=value, created_at=now))
+        db.session.add(Profile(login=login, email=f'follower{number}@corp.example',
+                               updated_at=now))
     for number in range(count):
         scope, value = SCOPES[number % len(SCOPES)]
         db.session.add(AlertRule(
@@ -59,6 +74,17 @@ def define_rules(count: int, now) -> None:
             active=True, created_at=now, updated_at=now,
             recipients=f'team{number % 3}@corp.example',
             **{'use_schedule': False, **RULES[number % len(RULES)]}))
+    db.session.commit()
+
+
+def remove_rules() -> None:
+    """The rules, followers and profiles the benchmark defined."""
+    from app.extensions import db
+    from app.models import AlertRule, Profile, Subscription
+    for model in (Subscription, Profile):
+        db.session.query(model).filter(model.login.like(f'{FOLLOWER}%')).delete(
+            synchronize_session=False)
+    db.session.query(AlertRule).delete()
     db.session.commit()
 
 
@@ -98,7 +124,6 @@ def measure_alerts(app, rules: int = 50, runs: int = 5) -> list[tuple[str, float
     """(step, median ms, p95 ms, summary of the last run) of each step over ``runs`` runs; the
     rules and incidents are removed afterwards."""
     from app.extensions import db
-    from app.models import AlertRule
     with app.app_context():
         now = evaluation_moment()
         define_rules(rules, now)
@@ -106,8 +131,7 @@ def measure_alerts(app, rules: int = 50, runs: int = 5) -> list[tuple[str, float
             runs_timings = [one_run(now) for _run in range(runs)]
         finally:
             clear_incidents()
-            db.session.query(AlertRule).delete()
-            db.session.commit()
+            remove_rules()
             db.session.remove()
     results = []
     for index, step in enumerate(STEPS):

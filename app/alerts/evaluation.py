@@ -2,7 +2,9 @@
 condition, silence and stale data included) and after every committed load (error rates and
 consecutive errors only: silence is a matter of time passing, seen by the tick).
 
-Each rule's changes are committed on their own, so one broken rule does not hold up the others.
+The conditions are read once per evaluation (``conditions.Readings``) and the changes of all
+rules written together in a few multi-row statements (``apply_rules``); when that transaction
+fails, each rule is written in its own, so one broken rule does not hold up the others.
 **Stale data is not silence**: when no responses have been loaded for longer than a silence
 rule's window, every flow looks silent; that rule is then skipped and one "data is stale"
 incident is raised instead of one per flow.
@@ -59,9 +61,9 @@ class Evaluation:
 
 
 def commit_or_skip(result: Evaluation, what: str) -> None:
-    """Commit one rule's changes. A unique-key clash means another evaluation (a load's, or a
-    tick on another server) opened the same incident a moment ago: ours is dropped, theirs
-    stays, and the next evaluation updates it."""
+    """Commit. A unique-key clash means another evaluation (a load's, or a tick on another
+    server) opened the same incident a moment ago: ours is dropped, theirs stays, and the next
+    evaluation updates it."""
     try:
         db.session.commit()
     except IntegrityError:
@@ -69,28 +71,73 @@ def commit_or_skip(result: Evaluation, what: str) -> None:
         current_app.logger.info('Incident for %s was opened by another evaluation', what)
 
 
+@dataclass
+class Changes:
+    """What applying rules writes besides the ORM changes: incidents to open (their values) and
+    the ids of open incidents whose condition still holds."""
+    opened: list[dict] = field(default_factory=list)
+    seen: list[int] = field(default_factory=list)
+
+
 def apply_rule(rule: AlertRule, hits: dict[str, str], now: datetime, result: Evaluation,
-               existing: dict[str, Incident], audience: Audience) -> None:
+               existing: dict[str, Incident], changes: Changes, audience: Audience) -> None:
     """Open, update and resolve the rule's incidents (``existing``: its open ones by key)."""
-    opened = []
     for flow_code, detail in hits.items():
         key = f'{rule.id}:{flow_code}'
         title = f'{rule.name}: {flow_code}'
         if key in existing:
             still_true(existing[key], title, detail)
+            changes.seen.append(existing[key].id)
             result.updated += 1
         else:
-            opened.append(new_incident(key, now, rule.severity, title, detail, rule=rule,
-                                       flow_code=flow_code))
-    open_all(opened, now, audience)
-    result.opened += len(opened)
+            changes.opened.append(new_incident(key, now, rule.severity, title, detail, rule=rule,
+                                               flow_code=flow_code))
+            result.opened += 1
     for incident in existing.values():
         if incident.flow_code not in hits:
             resolve(incident, now, EVALUATOR, 'The condition is no longer true.', audience)
             result.resolved += 1
-    if existing:
-        mark_seen(now, rule_id=rule.id)
-    commit_or_skip(result, rule.name)
+
+
+def write(changes: Changes, now: datetime, audience: Audience) -> None:
+    open_all(changes.opened, now, audience)
+    mark_seen(changes.seen, now)
+
+
+def apply_rules(found: list[tuple[AlertRule, dict[str, str]]], now: datetime, result: Evaluation,
+                existing: dict[int | None, dict[str, Incident]], audience: Audience) -> None:
+    """Apply every rule's hits in one transaction: a few multi-row statements, whatever the
+    number of rules. If that fails (another evaluation opened one of the same incidents a
+    moment ago, or one rule's change cannot be written), the rules are applied again one
+    transaction each, so only the rule concerned waits for the next evaluation."""
+    counts = (result.opened, result.updated, result.resolved)
+    try:
+        changes = Changes()
+        for rule, hits in found:
+            apply_rule(rule, hits, now, result, existing.get(rule.id, {}), changes, audience)
+        write(changes, now, audience)
+        db.session.commit()
+        return
+    except Exception:  # noqa: BLE001 (applied again rule by rule below, where it is reported)
+        db.session.rollback()
+    result.opened, result.updated, result.resolved = counts
+    for rule, hits in found:
+        counts = (result.opened, result.updated, result.resolved)
+        try:
+            changes = Changes()
+            apply_rule(rule, hits, now, result, existing.get(rule.id, {}), changes, audience)
+            write(changes, now, audience)
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            result.opened, result.updated, result.resolved = counts
+            current_app.logger.info('Incidents of %s were opened by another evaluation',
+                                    rule.name)
+        except Exception as error:  # one broken rule does not stop the others
+            db.session.rollback()
+            result.opened, result.updated, result.resolved = counts
+            current_app.logger.exception('Alert rule %s could not be applied', rule.name)
+            result.failures.append(f'{rule.name}: {type(error).__name__}')
 
 
 def most_severe(rules: list[AlertRule]) -> str:
@@ -122,7 +169,7 @@ def apply_stale(stale: list[AlertRule], last: datetime | None, now: datetime,
             result.opened += 1
         else:
             still_true(existing, title, detail)
-            mark_seen(now, open_key=STALE_KEY)
+            mark_seen([existing.id], now)
             result.updated += 1
     elif existing is not None:
         resolve(existing, now, EVALUATOR, 'Responses are arriving again.', audience)
@@ -176,21 +223,17 @@ def evaluate_rules(now: datetime, include_silence: bool) -> Evaluation:
         stale, last = stale_rules(connection, rules, now) if include_silence else ([], None)
         readings = Readings(connection, now, depth=max(
             (rule.consecutive_errors or 1 for rule in rules), default=1))
+        found = []
         for rule in rules:
             if rule.condition == 'silence' and (not include_silence or rule in stale):
                 continue
             result.rules += 1
             try:
-                hits = hits_for(readings, rule, in_scope(rule, flows))
-                apply_rule(rule, hits, now, result, existing.get(rule.id, {}), audience)
-            except IntegrityError:
-                db.session.rollback()
-                current_app.logger.info('Incidents of %s were opened by another evaluation',
-                                        rule.name)
+                found.append((rule, hits_for(readings, rule, in_scope(rule, flows))))
             except Exception as error:  # one broken rule does not stop the others
-                db.session.rollback()
                 current_app.logger.exception('Alert rule %s could not be evaluated', rule.name)
                 result.failures.append(f'{rule.name}: {type(error).__name__}')
+    apply_rules(found, now, result, existing, audience)
     if include_silence:
         apply_stale(stale, last, now, result, audience)
         resolve_orphans(existing, {rule.id for rule in rules}, now, result, audience)

@@ -47,13 +47,14 @@ def new_incident(open_key: str, now: datetime, severity: str, title: str, detail
 
 def open_all(incidents: list[dict], now: datetime, audience: Audience | None = None) -> None:
     """Open incidents (``new_incident`` values) with three multi-row inserts: the incidents
-    (their ids come back in order), their "opened" timeline lines, and their notices."""
+    (their ids come back with their open keys, in any order, so every engine batches the
+    insert), their "opened" timeline lines, and their notices."""
     if not incidents:
         return
     audience = audience or Audience()
-    ids = db.session.scalars(insert(Incident).returning(Incident.id,
-                                                        sort_by_parameter_order=True),
-                             incidents).all()
+    id_of = dict(db.session.execute(insert(Incident).returning(Incident.open_key, Incident.id),
+                                    incidents).all())
+    ids = [id_of[values['open_key']] for values in incidents]
     db.session.execute(insert(IncidentEvent), [
         dict(incident_id=incident_id, at=now, actor=EVALUATOR, kind='opened',
              text=values['detail']) for incident_id, values in zip(ids, incidents, strict=True)])
@@ -61,26 +62,29 @@ def open_all(incidents: list[dict], now: datetime, audience: Audience | None = N
                for incident_id, values in zip(ids, incidents, strict=True)
                for address, subscription_id in audience.recipients_for(
                    values['kind'], values['rule_id'], values['flow_code'])]
-    if notices:
-        db.session.execute(insert(Notice), notices)
+    if notices:   # the table's insert: every row has the same columns, NULLs included
+        db.session.execute(insert(Notice.__table__), notices)
 
 
 def still_true(incident: Incident, title: str, detail: str) -> None:
     """The condition holds on: the same incident, with the latest figures (written only when
-    they changed; ``mark_seen`` stamps the time of every such incident of a rule at once)."""
+    they changed; ``mark_seen`` stamps the time of all such incidents at once)."""
     if incident.title != title[:400]:
         incident.title = title[:400]
     if incident.detail != detail[:4000]:
         incident.detail = detail[:4000]
 
 
-def mark_seen(now: datetime, rule_id: int | None = None, open_key: str | None = None) -> None:
-    """``seen_at = now`` on the rule's open incidents (or the one with ``open_key``): one
-    statement, however many there are."""
-    db.session.flush()
-    condition = Incident.rule_id == rule_id if open_key is None else Incident.open_key == open_key
-    db.session.execute(update(Incident).where(condition, Incident.open_key.is_not(None))
-                       .values(seen_at=now).execution_options(synchronize_session=False))
+#: Incident ids per ``mark_seen`` statement (SQL Server takes at most 2,100 parameters).
+IDS_PER_STATEMENT = 1000
+
+
+def mark_seen(incident_ids: list[int], now: datetime) -> None:
+    """``seen_at = now`` on these incidents: a statement per thousand, not one per incident."""
+    for start in range(0, len(incident_ids), IDS_PER_STATEMENT):
+        db.session.execute(update(Incident).where(
+            Incident.id.in_(incident_ids[start:start + IDS_PER_STATEMENT]))
+            .values(seen_at=now).execution_options(synchronize_session=False))
 
 
 def resolve(incident: Incident, now: datetime, actor: str, text: str,

@@ -1,0 +1,52 @@
+"""The statements alert evaluation runs in bulk compile for SQL Server: the batched latest-
+responses read (a UNION ALL of TOP n seeks), the multi-row incident insert returning ids with
+OUTPUT, and the seen-at stamp with at most a thousand ids per statement."""
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from unittest import mock
+
+from sqlalchemy import insert
+from sqlalchemy.dialects import mssql
+
+from app.alerts import conditions, incidents
+from app.models import Incident
+from tests.base import FlowdeskTestCase
+
+
+class AlertMssqlCompileTests(FlowdeskTestCase):
+    CREATE_TABLES = False
+
+    def compile(self, statement) -> str:
+        return str(statement.compile(dialect=mssql.dialect()))
+
+    def test_latest_responses_read_is_one_union_of_top_seeks(self):
+        sql = self.compile(conditions.latest_statement(conditions.SEEKS_PER_STATEMENT, 5))
+        self.assertEqual(sql.count('UNION ALL'), conditions.SEEKS_PER_STATEMENT - 1)
+        self.assertEqual(len(re.findall(r'SELECT TOP', sql)), conditions.SEEKS_PER_STATEMENT)
+        self.assertEqual(sql.count('ORDER BY [ops].[responses].responded_at DESC, '
+                                   '[ops].[responses].response_id DESC'),
+                         conditions.SEEKS_PER_STATEMENT)
+        self.assertNotIn('LIMIT', sql)
+        self.assertIn(':code_24', sql)
+        # well under SQL Server's 2,100 parameters
+        self.assertLess(conditions.SEEKS_PER_STATEMENT * 2, 2100)
+
+    def test_the_shape_is_built_once(self):
+        self.assertIs(conditions.latest_statement(25, 3), conditions.latest_statement(25, 3))
+
+    def test_incident_insert_returns_ids_with_output(self):
+        sql = self.compile(insert(Incident).returning(Incident.open_key, Incident.id))
+        self.assertIn('OUTPUT inserted.open_key, inserted.id', sql)
+        self.assertIn('[app].[incidents]', sql)
+
+    def test_seen_stamp_stays_under_the_parameter_limit(self):
+        self.assertLessEqual(incidents.IDS_PER_STATEMENT + 1, 2100)
+        statements = []
+        with mock.patch.object(incidents.db.session, 'execute', side_effect=statements.append):
+            incidents.mark_seen(list(range(2500)), datetime(2026, 3, 2, 12, 0))
+        self.assertEqual(len(statements), 3)
+        sql = self.compile(statements[0])
+        self.assertIn('UPDATE [app].[incidents] SET seen_at=', sql)
+        self.assertIn('WHERE [app].[incidents].id IN (__[POSTCOMPILE_id_1])', sql)
