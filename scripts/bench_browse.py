@@ -5,7 +5,8 @@ temporary instance folder (SQLite) and, when configured, in PostgreSQL; then mea
 server time of each page type over many requests through the WSGI app in-process (the app,
 not the network), and the CSV export's rows/s and memory. Prints p50/p95 against the targets
 of docs/architecture.md §10: pages p95 ≤ 50 ms, text search p95 ≤ 100 ms, export ≥ 150k
-rows/s with flat memory.
+rows/s with flat memory, and one evaluation of 50 alert rules ≤ 1 s (the ``alerts`` rows: the
+evaluation after a load, the tick after it and a tick that only updates; scripts/bench_alerts.py).
 
     .venv/bin/python scripts/bench_browse.py                       # SQLite, 2M rows
     .venv/bin/python scripts/bench_browse.py --responses 200000    # quicker
@@ -252,11 +253,21 @@ def run(backend: str, args) -> bool:
               'during the export')
         print(f'  reference      bare DB-API read of the same rows: {ref_rate:,.0f} rows/s; '
               f'export/reference = {rate / ref_rate:.2f}')
+        ok &= measure_alert_rows(app, args)
         print(f'  peak RSS of the benchmark process: {peak_rss_mb():.0f} MB')
         return ok
     finally:
         if temporary is not None and not args.keep:
             shutil.rmtree(temporary, ignore_errors=True)
+
+
+def measure_alert_rows(app, args) -> bool:
+    """The ``alerts`` rows: evaluations of ``--alert-rules`` rules on this data, each step's
+    median and p95 over ``--alert-runs`` runs against the 1 s target (scripts/bench_alerts.py)."""
+    if not args.alert_rules:
+        return True
+    from bench_alerts import measure_alerts, print_alerts
+    return print_alerts(measure_alerts(app, args.alert_rules, args.alert_runs), args.alert_rules)
 
 
 def peak_rss_mb() -> float:
@@ -283,6 +294,10 @@ def main() -> int:
     parser.add_argument('--keep', action='store_true', help='keep the temporary folder')
     parser.add_argument('--export-days', type=int, default=30,
                         help='export the responses of the last N days (30 ≈ half the data)')
+    parser.add_argument('--alert-rules', type=int, default=50,
+                        help='alert rules evaluated for the alerts rows (0: skip them)')
+    parser.add_argument('--alert-runs', type=int, default=5,
+                        help='runs of each alert evaluation step (default 5)')
     args = parser.parse_args()
     backends = {'sqlite': ['sqlite'], 'postgresql': ['postgresql'],
                 'both': ['sqlite', 'postgresql']}.get(args.backend or '')

@@ -2,7 +2,7 @@
 
 Work is bounded by indexes, not by table size: the error rate reads the last W minutes through
 ``ix_responses_responded_at``; consecutive errors and silence read each flow's last N responses
-through ``ix_responses_flow_time`` (one index seek per flow, a hundred seeks per statement).
+through ``ix_responses_flow_time`` (one index seek per flow, 25 seeks per statement).
 Each of these is read once per evaluation, however many rules use it (``Readings``).
 """
 from __future__ import annotations
