@@ -2,7 +2,6 @@
 the same order (slowest or fastest first, ties by response id, responses without a duration
 last), page after page; and the order is read from ``ix_responses_duration`` instead of sorting
 the table."""
-import re
 from datetime import timedelta
 from unittest import mock
 
@@ -16,9 +15,8 @@ from app.extensions import db
 from app.models import Flow, Response
 from app.summary import refresh_after_write
 from tests.base import FlowdeskTestCase, on_every_backend
-from tests.functional.browse_data import SeededTestCase
+from tests.functional.browse_data import ROW_ID, SeededTestCase
 
-ROW_ID = re.compile(r'aria-label="Response (\d+) details"')
 TIED_MS = 777
 
 
@@ -51,15 +49,6 @@ class DurationSortTests(SeededTestCase):
         add_ties_and_untimed(10_000_000, code)
         cls.tied_flow = code
         db.session.remove()
-
-    def page_ids(self, query: str) -> list[int]:
-        ids, url = [], f'/responses?{query}&size=25'
-        while url:
-            body = self.assertPageContains(self.client.get(url))
-            ids += [int(found) for found in ROW_ID.findall(body)]
-            match = re.search(r'rel="next" href="([^"]+)"', body)
-            url = match.group(1).replace('&amp;', '&') if match else None
-        return ids
 
     def api_ids(self, query: str) -> list[int]:
         ids, url = [], f'/api/v1/responses?{query}&size=25'
@@ -104,7 +93,7 @@ class DurationSortTests(SeededTestCase):
                 expected = self.expected(sort, *conditions)
                 self.assertTrue(expected)
                 query = f'{query}&sort={sort}'
-                self.assertEqual(self.page_ids(query), expected)
+                self.assertEqual(self.listed_ids(query, size=25), expected)
                 self.assertEqual(self.api_ids(query), expected)
 
     def test_ties_and_responses_without_a_duration_keep_their_place(self):
