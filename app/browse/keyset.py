@@ -114,8 +114,14 @@ def _read_key(segment: Segment, value) -> tuple[object, bool]:
 def _key(segment: Segment, sorted_here: bool):
     """The segment's key as the query names it. ``sorted_here``: ``key + 0``, the same values,
     which no index can supply, so the engine reads the rows through the filters' own indexes
-    and sorts them (the right plan when few rows match; see ``responses.sort_matches``)."""
+    and sorts them (the right plan when few rows match; see ``responses.duration_plan``)."""
     return segment.key + 0 if sorted_here and segment.key is not None else segment.key
+
+
+def _id(sorted_here: bool):
+    """The response id, likewise hidden when ``sorted_here``: otherwise an engine may walk the
+    primary key in id order (the rows without a duration) testing the filters on every row."""
+    return _ID + 0 if sorted_here else _ID
 
 
 def _after(segment: Segment, value, response_id: int, reverse: bool,
@@ -124,17 +130,18 @@ def _after(segment: Segment, value, response_id: int, reverse: bool,
     Written as ``key <= v AND (key < v OR id < i)`` rather than a row-value comparison, which
     SQL Server lacks; every engine turns the first half into an index range."""
     descending = segment.descending != reverse
+    row_id = _id(sorted_here)
     if segment.key is None:
-        return _ID < response_id if descending else _ID > response_id
+        return row_id < response_id if descending else row_id > response_id
     key = _key(segment, sorted_here)
     if descending:
-        return and_(key <= value, or_(key < value, _ID < response_id))
-    return and_(key >= value, or_(key > value, _ID > response_id))
+        return and_(key <= value, or_(key < value, row_id < response_id))
+    return and_(key >= value, or_(key > value, row_id > response_id))
 
 
 def _ordered(segment: Segment, reverse: bool, sorted_here: bool = False):
     descending = segment.descending != reverse
-    columns = ([_key(segment, sorted_here)] if segment.key is not None else []) + [_ID]
+    columns = ([_key(segment, sorted_here)] if segment.key is not None else []) + [_id(sorted_here)]
     return [column.desc() if descending else column.asc() for column in columns]
 
 

@@ -8,6 +8,7 @@ from unittest import mock
 from parameterized import parameterized
 from sqlalchemy import func, insert, or_, select
 
+from app.browse import keyset
 from app.browse import responses as queries
 from app.browse.filters import ResponseFilter
 from app.clock import utc_now
@@ -16,6 +17,7 @@ from app.models import Flow, Response
 from app.summary import refresh_after_write
 from tests.base import FlowdeskTestCase, on_every_backend
 from tests.functional.browse_data import ROW_ID, SeededTestCase
+from tests.unit.test_pagination import expected_order, make_rows
 
 TIED_MS = 777
 
@@ -162,3 +164,58 @@ class DurationSortPlanTests(FlowdeskTestCase):
                 plan = self.plan(flt)
                 self.assertIn('ix_responses_duration', plan)
                 self.assertNotIn('TEMP B-TREE', plan)
+
+
+@on_every_backend
+class BothPlansPageAlikeTests(FlowdeskTestCase):
+    """Walking the duration index and sorting the matches give the same pages, forward and
+    back, with many ties and rows without a duration (the rows of tests.unit.test_pagination)."""
+
+    def setUp(self):
+        super().setUp()
+        self.rows = make_rows()
+        with db.engines['ops'].begin() as connection:
+            connection.execute(insert(Flow), [
+                {'flow_code': code, 'name': code, 'flow_type': 'API', 'source_system': 'A',
+                 'target_system': 'B', 'active': True} for code in ('FLOW-A', 'FLOW-B')])
+            connection.execute(insert(Response), self.rows)
+            refresh_after_write(connection)
+
+    def walk(self, flt) -> tuple[list[int], list[list[int]]]:
+        ids, back, cursor, page = [], [], None, None
+        while True:
+            page = queries.fetch_page(flt, cursor)
+            ids += [row.response_id for row in page.rows]
+            if not page.next_cursor:
+                break
+            cursor = keyset.decode_cursor(page.next_cursor, flt.sort)
+        while page.prev_cursor:
+            page = queries.fetch_page(flt, keyset.decode_cursor(page.prev_cursor, flt.sort))
+            back.append([row.response_id for row in page.rows])
+        return ids, back
+
+    @parameterized.expand([(sort, plan) for sort in keyset.DURATION_SORTS
+                           for plan in ('walk', 'sort')])
+    def test_each_plan_visits_every_row_once_in_order(self, sort, plan):
+        for flt, rows in ((ResponseFilter(sort=sort, size=7), self.rows),
+                          (ResponseFilter(sort=sort, size=4, flows=('FLOW-B',)),
+                           [r for r in self.rows if r['flow_code'] == 'FLOW-B'])):
+            with self.subTest(flows=flt.flows), \
+                    mock.patch.object(queries, 'duration_plan', return_value=plan):
+                ids, back = self.walk(flt)
+                self.assertEqual(ids, expected_order(rows, sort))
+                self.assertEqual([i for page in reversed(back) for i in page],
+                                 ids[:len([i for page in back for i in page])])
+
+    def test_sorting_the_matches_names_the_keys_so_no_index_supplies_the_order(self):
+        from sqlalchemy.dialects import mssql
+        statements = []
+        list(keyset.seek(lambda st: statements.append(st) or [], queries.base_select(
+            ResponseFilter(sort='slowest', flows=('FLOW-A',))), 'slowest', 51,
+            position=(100, 5), sorted_here=True))
+        sql = str(statements[0].compile(dialect=mssql.dialect(),
+                                        compile_kwargs={'literal_binds': True}))
+        self.assertIn('SELECT TOP 51', sql)
+        self.assertIn('ORDER BY [ops].[responses].duration_ms + 0 DESC, '
+                      '[ops].[responses].response_id + 0 DESC', sql)
+        self.assertIn('[ops].[responses].duration_ms + 0 <= 100', sql)
