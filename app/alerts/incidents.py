@@ -46,14 +46,16 @@ def new_incident(open_key: str, now: datetime, severity: str, title: str, detail
 
 
 def open_all(incidents: list[dict], now: datetime, audience: Audience | None = None) -> None:
-    """Open incidents (``new_incident`` values) with three multi-row inserts: the incidents
-    (their ids come back with their open keys, in any order, so every engine batches the
-    insert), their "opened" timeline lines, and their notices."""
+    """Open incidents (``new_incident`` values) with three multi-row inserts — the incidents,
+    their "opened" timeline lines, their notices — and one read of the new ids: the incidents
+    opened now, through ``ix_incidents_status_opened``, matched by open key (only one incident
+    per key is open, so the key names ours)."""
     if not incidents:
         return
     audience = audience or Audience()
-    id_of = dict(db.session.execute(insert(Incident).returning(Incident.open_key, Incident.id),
-                                    incidents).all())
+    db.session.execute(insert(Incident.__table__), incidents)
+    id_of = dict(db.session.execute(select(Incident.open_key, Incident.id).where(
+        Incident.status == OPEN, Incident.opened_at == now, Incident.open_key.is_not(None))).all())
     ids = [id_of[values['open_key']] for values in incidents]
     db.session.execute(insert(IncidentEvent), [
         dict(incident_id=incident_id, at=now, actor=EVALUATOR, kind='opened',
