@@ -19,12 +19,16 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from pathlib import Path
 
-from ..csv_safety import neutralise_row
+from ..csv_safety import PROTECTED_PREFIXES, neutralise_formula
 from ..datasets import RESPONSES
 
 FILE_PREFIX = 'responses_'
 SUFFIX = '.csv.gz'
 TEMP_SUFFIX = '.partial'
+#: gzip level of the archives: level 1 makes files about a quarter larger than level 5 (34 % of
+#: the CSV instead of 27 %) in less than half the time, and archiving is most of a purge.
+COMPRESS_LEVEL = 1
+FIRST_PROTECTED = frozenset(PROTECTED_PREFIXES)
 
 
 def month_file(folder: Path, month: date) -> Path:
@@ -36,11 +40,24 @@ def archive_time(value: datetime) -> str:
     return value.isoformat(' ', 'microseconds') + 'Z'
 
 
+#: Positions of the time and of the text columns in a response (RESPONSES.column_names order).
+TIME_INDEX = RESPONSES.column_names.index('responded_at')
+TEXT_INDEXES = tuple(RESPONSES.column_names.index(name)
+                     for name in ('flow_code', 'status', 'error_reason'))
+
+
 def file_row(row) -> list:
-    """One response (values in RESPONSES.column_names order) as an upload row."""
+    """One response (values in RESPONSES.column_names order) as an upload row: the time in
+    UTC with a ``Z``, text that starts like a formula neutralised (csv_safety), an empty cell for
+    None (csv.writer writes None so). It runs for every archived row, so only the cells that
+    can need it are looked at."""
     values = list(row)
-    values[2] = archive_time(values[2])
-    return neutralise_row(values)
+    values[TIME_INDEX] = archive_time(values[TIME_INDEX])
+    for index in TEXT_INDEXES:
+        value = values[index]
+        if value and value[0] in FIRST_PROTECTED:
+            values[index] = neutralise_formula(value)
+    return values
 
 
 def archived_ids(path: Path) -> set[int]:
@@ -66,7 +83,7 @@ def write_month(path: Path, rows: Iterable, known: set[int]) -> int:
                 with open(path, 'rb') as earlier:
                     shutil.copyfileobj(earlier, raw)
             new_file = raw.tell() == 0
-            with gzip.GzipFile(fileobj=raw, mode='wb', compresslevel=5) as member, \
+            with gzip.GzipFile(fileobj=raw, mode='wb', compresslevel=COMPRESS_LEVEL) as member, \
                     io.TextIOWrapper(member, encoding='utf-8', newline='') as text:
                 writer = csv.writer(text, lineterminator='\r\n')
                 if new_file:

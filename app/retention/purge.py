@@ -17,6 +17,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -31,6 +32,9 @@ from ..extensions import db
 from ..loading.locks import DatasetLock
 from .archive import archived_ids, month_file, write_month
 
+#: SQLite page cache (KiB) of the connection that deletes, and SQLite's default (pages).
+PURGE_CACHE_KIB = 65_536
+SQLITE_DEFAULT_CACHE = -2000
 #: Test hook (testing configuration only): after the first deleted batch, create this file and
 #: wait, so a test can kill a purge at a known point without timing guesses.
 HOLD_ENV = 'FLOWDESK_TEST_PURGE_HOLD'
@@ -124,16 +128,36 @@ def batch_delete(dialect: str, table, condition, batch_rows: int):
 
 def delete_in_batches(engine, table, condition, batch_rows: int,
                       after_batch: Callable[[], None] | None = None) -> int:
+    """Delete the rows matching ``condition``, ``batch_rows`` at a time, each batch its own
+    transaction on one connection (on SQLite with a larger page cache, see below)."""
     statement = batch_delete(engine.dialect.name, table, condition, batch_rows)
     total = 0
-    while True:
-        with engine.begin() as connection:
-            deleted = connection.execute(statement).rowcount
-        total += deleted
-        if deleted and after_batch is not None:
-            after_batch()
-        if deleted < batch_rows:
-            return total
+    with engine.connect() as connection, sqlite_cache(connection):
+        while True:
+            with connection.begin():
+                deleted = connection.execute(statement).rowcount
+            total += deleted
+            if deleted and after_batch is not None:
+                after_batch()
+            if deleted < batch_rows:
+                return total
+
+
+@contextmanager
+def sqlite_cache(connection):
+    """On SQLite, a batch deletes from the table and each of its indexes; with the default
+    2 MB page cache the pages of one batch do not fit, and SQLite writes them out part-way.
+    The connection gets PURGE_CACHE_KIB while it deletes, and the default back after."""
+    if connection.dialect.name != 'sqlite':
+        yield
+        return
+    connection.exec_driver_sql(f'PRAGMA cache_size = -{PURGE_CACHE_KIB}')
+    connection.commit()  # the pragma began SQLAlchemy's transaction; each batch has its own
+    try:
+        yield
+    finally:
+        connection.exec_driver_sql(f'PRAGMA cache_size = {SQLITE_DEFAULT_CACHE}')
+        connection.commit()
 
 
 def archive_month(engine, folder: Path, month: date, start: datetime, end: datetime) -> int:
