@@ -16,6 +16,7 @@ from sqlalchemy.dialects.mssql import pyodbc
 from app.datasets import RESPONSES
 from app.loading.problems import FileRejected
 from app.loading.sniff import CSV_GZ, detect_kind
+from app.retention.archive import write_month
 from app.retention.purge import batch_delete, in_range, month_ranges
 from config import Config
 
@@ -93,3 +94,31 @@ class GzipSniffTests(unittest.TestCase):
         path.write_bytes(b'\x1f\x8b\x08\x00' + b'not deflate data' * 4)
         with self.assertRaisesRegex(FileRejected, 'damaged or incomplete'):
             detect_kind(path)
+
+
+class ArchiveRowTests(unittest.TestCase):
+    """An archived response as the upload reads it back: UTC time with a Z, every digit kept,
+    text that a spreadsheet would run as a formula neutralised (csv_safety), empty cells for
+    missing values, numbers (negative ones too) as they are."""
+
+    def written(self, row) -> str:
+        folder = Path(tempfile.mkdtemp())
+        path = folder / 'responses_2025-01.csv.gz'
+        self.assertEqual(write_month(path, [row], known=set()), 1)
+        with gzip.open(path, 'rt', encoding='utf-8', newline='') as handle:
+            return handle.read().split('\r\n')[1]
+
+    def test_times_numbers_and_empty_cells(self):
+        row = (7, 'ORD-SAP', datetime(2025, 1, 2, 3, 4, 5, 60), 'OK', -1, None, None, 0)
+        self.assertEqual(self.written(row), '7,ORD-SAP,2025-01-02 03:04:05.000060Z,OK,-1,,,0')
+
+    @parameterized.expand([
+        ('formula', '=HYPERLINK("x")', '"\'=HYPERLINK(""x"")"'),
+        ('apostrophe', "'=1", "''=1"),
+        ('plain_number', '-5', '-5'),
+        ('plain_text', 'Timeout after 30 s', 'Timeout after 30 s'),
+    ])
+    def test_text_is_neutralised_in_every_text_column(self, _name, text, cell):
+        row = (1, text, datetime(2025, 1, 2), text, 500, 1, text, 2)
+        self.assertEqual(self.written(row).split(',2025-01-02 00:00:00.000000Z,'),
+                         [f'1,{cell}', f'{cell},500,1,{cell},2'])
