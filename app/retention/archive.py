@@ -15,7 +15,7 @@ import gzip
 import io
 import os
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from pathlib import Path
 
@@ -70,9 +70,10 @@ def archived_ids(path: Path) -> set[int]:
         return {int(row[0]) for row in reader if row}
 
 
-def write_month(path: Path, rows: Iterable, known: set[int]) -> int:
-    """Add ``rows`` whose id is not in ``known`` to the month file; returns how many were
-    written. The file under ``path`` is replaced atomically, never left half-written."""
+def write_month(path: Path, blocks: Iterable[Sequence], known: set[int]) -> int:
+    """Add the rows (in ``blocks``: lists of rows, as a result's ``partitions()`` gives them)
+    whose id is not in ``known`` to the month file; returns how many were written. The file
+    under ``path`` is replaced atomically, never left half-written."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(path.name + TEMP_SUFFIX)
@@ -88,10 +89,10 @@ def write_month(path: Path, rows: Iterable, known: set[int]) -> int:
                 writer = csv.writer(text, lineterminator='\r\n')
                 if new_file:
                     writer.writerow(RESPONSES.export_columns)
-                for row in rows:
-                    if row[0] not in known:
-                        writer.writerow(file_row(row))
-                        written += 1
+                for block in blocks:
+                    fresh = [row for row in block if row[0] not in known] if known else block
+                    writer.writerows(map(file_row, fresh))
+                    written += len(fresh)
             raw.flush()
             os.fsync(raw.fileno())
         if written or not path.exists():

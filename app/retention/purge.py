@@ -167,10 +167,10 @@ def archive_month(engine, folder: Path, month: date, start: datetime, end: datet
     table = RESPONSES.table
     columns = [table.c[name] for name in RESPONSES.column_names]
     with engine.connect() as connection:
-        rows = connection.execution_options(stream_results=True, yield_per=20_000).execute(
+        result = connection.execution_options(stream_results=True, yield_per=20_000).execute(
             select(*columns).where(in_range(table, start, end))
             .order_by(table.c.responded_at, table.c.response_id))
-        return write_month(path, rows, known)
+        return write_month(path, result.partitions(), known)
 
 
 def purge_month(engine, folder: Path, planned: MonthPurge, batch_rows: int,

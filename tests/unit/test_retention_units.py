@@ -104,7 +104,7 @@ class ArchiveRowTests(unittest.TestCase):
     def written(self, row) -> str:
         folder = Path(tempfile.mkdtemp())
         path = folder / 'responses_2025-01.csv.gz'
-        self.assertEqual(write_month(path, [row], known=set()), 1)
+        self.assertEqual(write_month(path, [[row]], known=set()), 1)
         with gzip.open(path, 'rt', encoding='utf-8', newline='') as handle:
             return handle.read().split('\r\n')[1]
 
