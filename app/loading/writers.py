@@ -275,8 +275,9 @@ class SqliteWriter(BulkWriter):
 
     def estimate_rows(self) -> int:
         """How many rows the table holds, without counting a large table row by row: a dataset
-        with a daily summary has the count there (kept in step with its rows), and the others
-        are small enough to count."""
+        with a daily summary has the count there (kept in step with its rows; after a purge it
+        still counts the purged rows, which only defers less often), and the others are small
+        enough to count. (``max(rowid)`` no longer estimates it: the rowid is the response id.)"""
         if self.spec.time_column:
             query = select(func.coalesce(func.sum(ResponseDaily.responses), 0))
         else:
