@@ -105,7 +105,7 @@ class Loader:
             return False
         self.writer.finish_writes()
         if self.spec.time_column:
-            self.refresh_summary(connection)
+            refresh_after_write(connection, self.days)
         self.writer.drop_keep_table()
         connection.execute(update(LoadBatch).where(LoadBatch.id == self.batch_id).values(
             **finish_values(BATCH_SUCCEEDED, self.counts, self.problems,
@@ -113,13 +113,6 @@ class Loader:
             **self.read_as))
         connection.commit()
         return True
-
-    def refresh_summary(self, connection: Connection) -> None:
-        """A load that only inserted rows adds them to the daily summary (app/summary.py); one
-        that updated or deleted rows recomputes every day it touched."""
-        only_inserted = not (self.counts.updated or self.counts.deleted)
-        refresh_after_write(connection, self.days,
-                            inserted_by=self.batch_id if only_inserted else None)
 
     def failure_message(self, connection: Connection, error: Exception) -> str:
         """Log an error that stopped the load; the problem to report for it."""
