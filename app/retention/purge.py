@@ -5,7 +5,8 @@ archive file (archive.py), then deleted in batches of PURGE_BATCH_ROWS, each its
 transaction, by each dialect's cheapest row address: SQLite's ``rowid``, PostgreSQL's ``ctid``
 (a TID scan), SQL Server ``TOP`` on the key. Readers keep reading between and during batches
 (SQLite WAL, PostgreSQL MVCC). The prior versions kept for undo of those rows go too. The
-daily summary (response_daily) is not touched: the dashboard's history survives.
+daily summary (response_daily) is not touched: the dashboard's history survives. While a month
+is deleted (on a thread of its own), the next month's archive is written.
 
 The purge holds the responses load lock, so no load or undo adds rows to a month between its
 archiving and its deletion: every deleted row is in a complete archive file, even when the
@@ -17,6 +18,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -173,18 +175,48 @@ def archive_month(engine, folder: Path, month: date, start: datetime, end: datet
         return write_month(path, result.partitions(), known)
 
 
-def purge_month(engine, folder: Path, planned: MonthPurge, batch_rows: int,
-                after_batch: Callable[[], None] | None) -> None:
-    start, end = planned.start, planned.end
+def archive_planned(engine, folder: Path, planned: MonthPurge) -> None:
     if planned.responses:  # a month with only prior versions left gets no archive file
-        planned.archived = archive_month(engine, folder, planned.month, start, end)
+        planned.archived = archive_month(engine, folder, planned.month, planned.start,
+                                         planned.end)
         planned.archive = month_file(folder, planned.month)
+
+
+def delete_planned(engine, planned: MonthPurge, batch_rows: int,
+                   after_batch: Callable[[], None] | None) -> None:
+    start, end = planned.start, planned.end
     planned.responses = delete_in_batches(engine, RESPONSES.table,
                                           in_range(RESPONSES.table, start, end), batch_rows,
                                           after_batch)
     versions = RESPONSES.version_table
     planned.versions = delete_in_batches(engine, versions, in_range(versions, start, end),
                                          batch_rows)
+
+
+def purge_months(engine, folder: Path, months: list[MonthPurge], batch_rows: int,
+                 hold: PurgeHold | None, record: Callable[[MonthPurge], None]) -> None:
+    """Archive each month, then delete it. While one month's rows are deleted, on a thread of
+    its own, the next month's archive is written: the deletes run inside the database and the
+    archive in Python, so on two cores they overlap. A month's deletion starts only once its
+    archive file is complete, and each month is recorded once its deletion has finished."""
+    deleting: tuple[MonthPurge, Future] | None = None
+
+    def finish() -> None:
+        if deleting is not None:
+            if hold is not None:
+                hold.idle.set()
+            deleting[1].result()
+            record(deleting[0])
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix='purge-delete') as deleter:
+        try:
+            for planned in months:
+                archive_planned(engine, folder, planned)
+                finish()
+                deleting = (planned, deleter.submit(delete_planned, engine, planned,
+                                                    batch_rows, hold))
+        finally:
+            finish()
 
 
 def purge_responses(cutoff: datetime, *, dry_run: bool = False, actor: str | None = None,
@@ -208,10 +240,8 @@ def purge_responses(cutoff: datetime, *, dry_run: bool = False, actor: str | Non
                     month, start, end, count_in(connection, RESPONSES.table, start, end),
                     count_in(connection, RESPONSES.version_table, start, end)))
         if not dry_run:
-            hold = hold_for_tests(config)
-            for planned in outcome.months:
-                purge_month(engine, folder, planned, batch_rows, hold)
-                record_month(planned, cutoff, actor)
+            purge_months(engine, folder, outcome.months, batch_rows, hold_for_tests(config),
+                         lambda planned: record_month(planned, cutoff, actor))
     finally:
         lock.release()
     outcome.seconds = time.perf_counter() - started
@@ -226,12 +256,22 @@ def record_month(planned: MonthPurge, cutoff: datetime, actor: str | None) -> No
     db.session.commit()
 
 
-def hold_for_tests(config) -> Callable[[], None] | None:
-    marker = os.environ.get(HOLD_ENV) if config.get('TESTING') else None
-    if not marker:
-        return None
+class PurgeHold:
+    """Test hook (testing configuration only): after the first deleted batch, once the archive
+    writer is idle (so no archive is half-written), create the marker file and wait forever,
+    so a test can kill a purge at a known point without timing guesses."""
 
-    def hold() -> None:
-        Path(marker).write_text('deleted a batch\n', encoding='utf-8')
+    def __init__(self, marker: str):
+        self.marker = marker
+        #: set when the archive writer waits for the deletes
+        self.idle = threading.Event()
+
+    def __call__(self) -> None:
+        self.idle.wait()
+        Path(self.marker).write_text('deleted a batch\n', encoding='utf-8')
         threading.Event().wait()
-    return hold
+
+
+def hold_for_tests(config) -> PurgeHold | None:
+    marker = os.environ.get(HOLD_ENV) if config.get('TESTING') else None
+    return PurgeHold(marker) if marker else None
