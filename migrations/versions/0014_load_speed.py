@@ -4,9 +4,9 @@ needs no separate key index: one B-tree fewer for every load, purge and id looku
 SQLite makes a column the rowid only when the table is created with it as ``INTEGER PRIMARY
 KEY``, so the table is rebuilt: the same definition with the key declared INTEGER (64-bit in
 SQLite, like BIGINT), the rows copied in key order, then the table's own indexes created again
-from their stored definitions (so every index, whichever revision added it, comes back as it
-was). PostgreSQL and SQL Server keep their BIGINT key and its index unchanged: there the
-revision only records its number.
+from their stored definitions, and so are its triggers (so every index and trigger, whichever
+revision added it, comes back as it was). PostgreSQL and SQL Server keep their BIGINT key and
+its index unchanged: there the revision only records its number.
 
 Revision ID: 0014_load_speed
 Revises: 0009_alerts
@@ -63,9 +63,10 @@ def _rebuild_responses(key_type: str) -> None:
     bind = op.get_bind()
     table_sql = bind.exec_driver_sql(
         "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'responses'").scalar()
+    # Indexes and triggers go with the dropped table: their own definitions put them back.
     index_sql = [row[0] for row in bind.exec_driver_sql(
-        "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'responses' "
-        'AND sql IS NOT NULL ORDER BY name')]
+        "SELECT sql FROM sqlite_master WHERE type IN ('index', 'trigger') "
+        "AND tbl_name = 'responses' AND sql IS NOT NULL ORDER BY type, name")]
     create = re.sub(r'^CREATE TABLE (IF NOT EXISTS )?("responses"|responses)',
                     f'CREATE TABLE "{REBUILT}"', table_sql, count=1)
     create = re.sub(r'\bresponse_id\s+(BIGINT|INTEGER)\b', f'response_id {key_type}', create,

@@ -119,8 +119,9 @@ class ResponseRowidMigrationTests(FlowdeskTestCase):
         return self.ops("SELECT sql FROM sqlite_master WHERE name = 'responses'")[0][0]
 
     def indexes(self) -> dict:
-        return dict(self.ops("SELECT name, sql FROM sqlite_master WHERE type = 'index' "
-                             "AND tbl_name = 'responses'"))
+        """The responses table's indexes and triggers (name -> definition)."""
+        return dict(self.ops("SELECT name, sql FROM sqlite_master WHERE type IN ('index', "
+                             "'trigger') AND tbl_name = 'responses'"))
 
     def test_rebuild_keeps_rows_and_indexes_and_makes_the_key_the_rowid(self):
         upgrade(revision='0009_alerts')
@@ -129,8 +130,12 @@ class ResponseRowidMigrationTests(FlowdeskTestCase):
                      "target_system, active) VALUES ('ORD-SAP', 'Orders', 'API', 'Shop', 'SAP', 1)")
             for row in self.ROWS:
                 self.ops('INSERT INTO responses VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)', row)
+            # as a later revision might add one (the rebuild drops the table's triggers too)
+            self.ops('CREATE TRIGGER responses_touched AFTER UPDATE ON responses '
+                     'BEGIN SELECT 1; END')
             indexes = self.indexes()
             self.assertIn('sqlite_autoindex_responses_1', indexes)  # the BIGINT key's index
+            self.assertIn('responses_touched', indexes)
             upgrade()
             self.assertIn('response_id INTEGER NOT NULL', self.table_sql())
             self.assertEqual(self.indexes(), {name: sql for name, sql in indexes.items()
