@@ -380,9 +380,8 @@ class ModesAndUndoTest(LoadTestCase):
             return sorted((as_day(row[0]), *row[1:]) for row in connection.execute(query))
 
     def test_summary_of_appends_matches_the_rows_on_new_and_known_days(self):
-        """An append adds its rows to days the summary does not have yet and recomputes the
-        days it has: either way the summary counts exactly the rows (durations left empty
-        included)."""
+        """After appends to days the summary already has and to new ones, it counts exactly the
+        rows (days without any duration included)."""
         self.base_data()  # 2026-03-01 and 2026-03-02
         self.assertEqual(self.summary(), self.recounted_summary())
         path = Path(self.databases.folder) / 'more.csv'
