@@ -15,10 +15,13 @@ from hashlib import blake2b
 from sqlalchemy import insert, select
 from sqlalchemy.engine import Connection
 
+from .database import qualified_name
 from .models import ErrorReason
 
 #: Hash lookups per statement stay far below SQL Server's 2,100 parameters.
 LOOKUP_CHUNK = 1000
+#: Hashes a dictionary remembers having sent before it starts afresh (about 4 MB).
+KNOWN_LIMIT = 50_000
 
 
 #: Reasons repeat, so a small cache saves most hashing; kept small because a reason can be
@@ -35,12 +38,17 @@ def reason_hash(reason: str | None) -> int | None:
 
 class ReasonDictionary:
     """Adds the reasons a writer is about to store, on the writer's connection and inside its
-    transaction. Remembers which hashes it has seen, so each reason is looked up once per
-    load however many rows repeat it."""
+    transaction. SQLite and PostgreSQL send a chunk's new reasons in one bulk insert that skips
+    the entries already there (``INSERT OR IGNORE``, ``ON CONFLICT DO NOTHING``): the database
+    finds them in its primary key, which is far cheaper than asking first when most reasons are
+    distinct. SQL Server looks the hashes up and inserts the missing ones. Hashes already sent
+    by this load are remembered (up to KNOWN_LIMIT, so memory stays flat however many distinct
+    reasons a file has), so a repeated reason is sent once."""
 
     def __init__(self, connection: Connection):
         self.connection = connection
         self.known: set[int] = set()
+        self.bulk_sql = bulk_insert_sql(connection.dialect)
 
     def add(self, reasons: Iterable[str | None]) -> int:
         """Make sure each reason has its dictionary entry; returns how many were new."""
@@ -54,6 +62,16 @@ class ReasonDictionary:
                 fresh[hashed] = reason
         if not fresh:
             return 0
+        if self.bulk_sql is not None:
+            added = self.connection.exec_driver_sql(self.bulk_sql, list(fresh.items())).rowcount
+        else:
+            added = self.look_up_and_insert(fresh)
+        if len(known) + len(fresh) > KNOWN_LIMIT:
+            known.clear()
+        known.update(fresh)
+        return added
+
+    def look_up_and_insert(self, fresh: dict[int, str]) -> int:
         hashes = list(fresh)
         stored: set[int] = set()
         column = ErrorReason.reason_hash
@@ -64,5 +82,16 @@ class ReasonDictionary:
                for hashed, reason in fresh.items() if hashed not in stored]
         if new:
             self.connection.execute(insert(ErrorReason), new)
-        known.update(hashes)
         return len(new)
+
+
+def bulk_insert_sql(dialect) -> str | None:
+    """The dialect's insert that skips existing entries (None: look up first)."""
+    if dialect.name not in ('sqlite', 'postgresql'):
+        return None
+    name = qualified_name(ErrorReason.__table__, 'ops', dialect)
+    # The name is the dialect-quoted table of the model; every value is bound.
+    if dialect.name == 'sqlite':
+        return f'INSERT OR IGNORE INTO {name} (reason_hash, error_reason) VALUES (?, ?)'  # nosec B608
+    return (f'INSERT INTO {name} (reason_hash, error_reason) VALUES (%s, %s) '  # nosec B608
+            'ON CONFLICT (reason_hash) DO NOTHING')

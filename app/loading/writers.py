@@ -23,6 +23,7 @@ from sqlalchemy import (
     and_,
     column,
     exists,
+    func,
     insert,
     literal,
     not_,
@@ -34,6 +35,7 @@ from sqlalchemy.engine import Connection
 
 from ..database import qualified_name
 from ..datasets import DatasetSpec
+from ..models import ResponseDaily
 from ..models.load_models import CHANGE_DELETED, CHANGE_UPDATED
 from ..summary import as_day, day_of
 
@@ -268,12 +270,19 @@ class SqliteWriter(BulkWriter):
 
     def defer_threshold(self) -> int:
         if self.rows_before is None:
-            # max(rowid) estimates the table's size without counting it (deleted rows make it
-            # an overestimate, which only defers less often).
-            table = self.quoted(self.table)
-            self.rows_before = self.connection.exec_driver_sql(
-                f'SELECT coalesce(max(rowid), 0) FROM {table}').scalar()  # nosec B608  # quoted name
+            self.rows_before = self.estimate_rows()
         return max(DEFER_INDEXES_MIN_ROWS, int(self.rows_before * DEFER_INDEXES_SHARE))
+
+    def estimate_rows(self) -> int:
+        """How many rows the table holds, without counting a large table row by row: a dataset
+        with a daily summary has the count there (kept in step with its rows; after a purge it
+        still counts the purged rows, which only defers less often), and the others are small
+        enough to count. (``max(rowid)`` no longer estimates it: the rowid is the response id.)"""
+        if self.spec.time_column:
+            query = select(func.coalesce(func.sum(ResponseDaily.responses), 0))
+        else:
+            query = select(func.count()).select_from(self.table)
+        return self.connection.execute(query).scalar()
 
     def plain_indexes(self) -> list[tuple[str, str]]:
         """(name, CREATE statement) of the table's indexes made by CREATE INDEX, not UNIQUE:

@@ -7,7 +7,7 @@ A version table has the dataset table's columns (including the row's own earlier
 """
 from __future__ import annotations
 
-from sqlalchemy import Column, Integer, Table, Unicode
+from sqlalchemy import BigInteger, Column, Integer, Table, Unicode
 
 from config import OPS_SCHEMA_KEY
 
@@ -18,14 +18,17 @@ CHANGE_UPDATED = 'updated'
 CHANGE_DELETED = 'deleted'
 
 
-def version_table(model, name: str) -> Table:
-    """The version table of a dataset table: same columns, keyed by (superseded_by, key)."""
+def version_table(model, name: str, types: dict | None = None) -> Table:
+    """The version table of a dataset table: same columns, keyed by (superseded_by, key);
+    ``types`` overrides a column's type (a rowid key is a plain BIGINT here)."""
     columns = [
         Column('superseded_by', Integer, primary_key=True, autoincrement=False),
         Column('change', Unicode(8), nullable=False),
     ]
+    types = types or {}
     for column in model.__table__.columns:
-        columns.append(Column(column.name, column.type, primary_key=column.primary_key,
+        columns.append(Column(column.name, types.get(column.name, column.type),
+                              primary_key=column.primary_key,
                               autoincrement=False,
                               nullable=column.nullable and not column.primary_key))
     return db.Table(name, *columns, bind_key='ops', schema=OPS_SCHEMA_KEY, quote=True,
@@ -40,7 +43,7 @@ class FlowVersion(db.Model):
 
 
 class ResponseVersion(db.Model):
-    __table__ = version_table(Response, 'response_versions')
+    __table__ = version_table(Response, 'response_versions', {'response_id': BigInteger()})
 
     def __repr__(self) -> str:
         return f'<ResponseVersion {self.response_id} superseded by {self.superseded_by}>'

@@ -13,7 +13,7 @@ from config import OPS_SCHEMA_KEY
 
 from ..clock import utc_now
 from ..extensions import db
-from .types import Day, UtcDateTime, table_args
+from .types import BigId, Day, UtcDateTime, table_args
 
 FLOW_TYPES = ('API', 'FILE', 'QUEUE', 'BATCH', 'DB')
 STATUSES = ('OK', 'WARN', 'ERROR')
@@ -95,7 +95,10 @@ class Response(db.Model):
               mssql_where=text('correlation_id IS NOT NULL')),
     )
 
-    response_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    #: BIGINT, except on SQLite, where ``INTEGER PRIMARY KEY`` makes the id the table's own
+    #: rowid (migration 0014_load_speed): one B-tree fewer for every load, purge and lookup.
+    #: Still never generated (no IDENTITY on SQL Server, and every load supplies it).
+    response_id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
     flow_code: Mapped[str] = mapped_column(
         Unicode(32), ForeignKey(f'{OPS_SCHEMA_KEY}.flows.flow_code'), nullable=False)
     responded_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)

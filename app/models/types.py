@@ -16,7 +16,8 @@ LongText = UnicodeText().with_variant(mssql.NVARCHAR(), 'mssql')
 
 UtcDateTime = DateTime().with_variant(mssql.DATETIME2(precision=6), 'mssql')
 
-#: SQLite only auto-increments ``INTEGER PRIMARY KEY``; BIGINT keys stay BIGINT elsewhere.
+#: A 64-bit key that is SQLite's rowid: only ``INTEGER PRIMARY KEY`` is the rowid there (64-bit
+#: too), which auto-increments and needs no separate key index. BIGINT elsewhere.
 BigId = BigInteger().with_variant(Integer(), 'sqlite')
 
 

@@ -5,7 +5,8 @@ archive file (archive.py), then deleted in batches of PURGE_BATCH_ROWS, each its
 transaction, by each dialect's cheapest row address: SQLite's ``rowid``, PostgreSQL's ``ctid``
 (a TID scan), SQL Server ``TOP`` on the key. Readers keep reading between and during batches
 (SQLite WAL, PostgreSQL MVCC). The prior versions kept for undo of those rows go too. The
-daily summary (response_daily) is not touched: the dashboard's history survives.
+daily summary (response_daily) is not touched: the dashboard's history survives. While a month
+is deleted (on a thread of its own), the next month's archive is written.
 
 The purge holds the responses load lock, so no load or undo adds rows to a month between its
 archiving and its deletion: every deleted row is in a complete archive file, even when the
@@ -17,6 +18,8 @@ import os
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -31,6 +34,9 @@ from ..extensions import db
 from ..loading.locks import DatasetLock
 from .archive import archived_ids, month_file, write_month
 
+#: SQLite page cache (KiB) of the connection that deletes, and SQLite's default (pages).
+PURGE_CACHE_KIB = 65_536
+SQLITE_DEFAULT_CACHE = -2000
 #: Test hook (testing configuration only): after the first deleted batch, create this file and
 #: wait, so a test can kill a purge at a known point without timing guesses.
 HOLD_ENV = 'FLOWDESK_TEST_PURGE_HOLD'
@@ -124,16 +130,36 @@ def batch_delete(dialect: str, table, condition, batch_rows: int):
 
 def delete_in_batches(engine, table, condition, batch_rows: int,
                       after_batch: Callable[[], None] | None = None) -> int:
+    """Delete the rows matching ``condition``, ``batch_rows`` at a time, each batch its own
+    transaction on one connection (on SQLite with a larger page cache, see below)."""
     statement = batch_delete(engine.dialect.name, table, condition, batch_rows)
     total = 0
-    while True:
-        with engine.begin() as connection:
-            deleted = connection.execute(statement).rowcount
-        total += deleted
-        if deleted and after_batch is not None:
-            after_batch()
-        if deleted < batch_rows:
-            return total
+    with engine.connect() as connection, sqlite_cache(connection):
+        while True:
+            with connection.begin():
+                deleted = connection.execute(statement).rowcount
+            total += deleted
+            if deleted and after_batch is not None:
+                after_batch()
+            if deleted < batch_rows:
+                return total
+
+
+@contextmanager
+def sqlite_cache(connection):
+    """On SQLite, a batch deletes from the table and each of its indexes; with the default
+    2 MB page cache the pages of one batch do not fit, and SQLite writes them out part-way.
+    The connection gets PURGE_CACHE_KIB while it deletes, and the default back after."""
+    if connection.dialect.name != 'sqlite':
+        yield
+        return
+    connection.exec_driver_sql(f'PRAGMA cache_size = -{PURGE_CACHE_KIB}')
+    connection.commit()  # the pragma began SQLAlchemy's transaction; each batch has its own
+    try:
+        yield
+    finally:
+        connection.exec_driver_sql(f'PRAGMA cache_size = {SQLITE_DEFAULT_CACHE}')
+        connection.commit()
 
 
 def archive_month(engine, folder: Path, month: date, start: datetime, end: datetime) -> int:
@@ -143,24 +169,54 @@ def archive_month(engine, folder: Path, month: date, start: datetime, end: datet
     table = RESPONSES.table
     columns = [table.c[name] for name in RESPONSES.column_names]
     with engine.connect() as connection:
-        rows = connection.execution_options(stream_results=True, yield_per=20_000).execute(
+        result = connection.execution_options(stream_results=True, yield_per=20_000).execute(
             select(*columns).where(in_range(table, start, end))
             .order_by(table.c.responded_at, table.c.response_id))
-        return write_month(path, rows, known)
+        return write_month(path, result.partitions(), known)
 
 
-def purge_month(engine, folder: Path, planned: MonthPurge, batch_rows: int,
-                after_batch: Callable[[], None] | None) -> None:
-    start, end = planned.start, planned.end
+def archive_planned(engine, folder: Path, planned: MonthPurge) -> None:
     if planned.responses:  # a month with only prior versions left gets no archive file
-        planned.archived = archive_month(engine, folder, planned.month, start, end)
+        planned.archived = archive_month(engine, folder, planned.month, planned.start,
+                                         planned.end)
         planned.archive = month_file(folder, planned.month)
+
+
+def delete_planned(engine, planned: MonthPurge, batch_rows: int,
+                   after_batch: Callable[[], None] | None) -> None:
+    start, end = planned.start, planned.end
     planned.responses = delete_in_batches(engine, RESPONSES.table,
                                           in_range(RESPONSES.table, start, end), batch_rows,
                                           after_batch)
     versions = RESPONSES.version_table
     planned.versions = delete_in_batches(engine, versions, in_range(versions, start, end),
                                          batch_rows)
+
+
+def purge_months(engine, folder: Path, months: list[MonthPurge], batch_rows: int,
+                 hold: PurgeHold | None, record: Callable[[MonthPurge], None]) -> None:
+    """Archive each month, then delete it. While one month's rows are deleted, on a thread of
+    its own, the next month's archive is written: the deletes run inside the database and the
+    archive in Python, so on two cores they overlap. A month's deletion starts only once its
+    archive file is complete, and each month is recorded once its deletion has finished."""
+    deleting: tuple[MonthPurge, Future] | None = None
+
+    def finish() -> None:
+        if deleting is not None:
+            if hold is not None:
+                hold.idle.set()
+            deleting[1].result()
+            record(deleting[0])
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix='purge-delete') as deleter:
+        try:
+            for planned in months:
+                archive_planned(engine, folder, planned)
+                finish()
+                deleting = (planned, deleter.submit(delete_planned, engine, planned,
+                                                    batch_rows, hold))
+        finally:
+            finish()
 
 
 def purge_responses(cutoff: datetime, *, dry_run: bool = False, actor: str | None = None,
@@ -184,10 +240,8 @@ def purge_responses(cutoff: datetime, *, dry_run: bool = False, actor: str | Non
                     month, start, end, count_in(connection, RESPONSES.table, start, end),
                     count_in(connection, RESPONSES.version_table, start, end)))
         if not dry_run:
-            hold = hold_for_tests(config)
-            for planned in outcome.months:
-                purge_month(engine, folder, planned, batch_rows, hold)
-                record_month(planned, cutoff, actor)
+            purge_months(engine, folder, outcome.months, batch_rows, hold_for_tests(config),
+                         lambda planned: record_month(planned, cutoff, actor))
     finally:
         lock.release()
     outcome.seconds = time.perf_counter() - started
@@ -202,12 +256,22 @@ def record_month(planned: MonthPurge, cutoff: datetime, actor: str | None) -> No
     db.session.commit()
 
 
-def hold_for_tests(config) -> Callable[[], None] | None:
-    marker = os.environ.get(HOLD_ENV) if config.get('TESTING') else None
-    if not marker:
-        return None
+class PurgeHold:
+    """Test hook (testing configuration only): after the first deleted batch, once the archive
+    writer is idle (so no archive is half-written), create the marker file and wait forever,
+    so a test can kill a purge at a known point without timing guesses."""
 
-    def hold() -> None:
-        Path(marker).write_text('deleted a batch\n', encoding='utf-8')
+    def __init__(self, marker: str):
+        self.marker = marker
+        #: set when the archive writer waits for the deletes
+        self.idle = threading.Event()
+
+    def __call__(self) -> None:
+        self.idle.wait()
+        Path(self.marker).write_text('deleted a batch\n', encoding='utf-8')
         threading.Event().wait()
-    return hold
+
+
+def hold_for_tests(config) -> PurgeHold | None:
+    marker = os.environ.get(HOLD_ENV) if config.get('TESTING') else None
+    return PurgeHold(marker) if marker else None

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+from unittest import mock
 
 from parameterized import parameterized
 from sqlalchemy import func, select
 
+from app import error_reasons
 from app.error_reasons import ReasonDictionary, reason_hash
 from app.extensions import db
 from app.loading import undo_batch
@@ -154,3 +156,16 @@ class DictionaryTest(LoadTestCase):
         with db.engines['ops'].begin() as connection:
             self.assertEqual(ReasonDictionary(connection).add(reasons[:10] + ['One more']), 1)
         self.assertEqual(len(self.dictionary()), count + 1)
+
+    def test_a_load_with_more_distinct_reasons_than_it_remembers_adds_each_once(self):
+        """The dictionary forgets the hashes it sent past KNOWN_LIMIT (memory stays flat);
+        a reason sent again is skipped by the database, never stored twice."""
+        reasons = [f'Timeout on order {n}' for n in range(30)]
+        with mock.patch.object(error_reasons, 'KNOWN_LIMIT', 8):
+            with db.engines['ops'].begin() as connection:
+                dictionary = ReasonDictionary(connection)
+                added = sum(dictionary.add(reasons[start:start + 5])
+                            for start in range(0, 30, 5))
+                self.assertLessEqual(len(dictionary.known), 8)
+                self.assertEqual(added + dictionary.add(reasons), 30)
+        self.assertEqual(sorted(self.dictionary().values()), sorted(reasons))

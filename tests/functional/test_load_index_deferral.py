@@ -141,6 +141,15 @@ class IndexDeferralTest(FlowdeskTestCase):
         self.assertEqual(self.indexes(), indexes)
         self.assertEqual(data_checksums(), data)
 
+    def test_large_response_ids_do_not_make_a_small_table_look_large(self):
+        """The response id is SQLite's rowid, so ``max(rowid)`` says nothing about the table's
+        size: five rows with ids near 10^15 must not stop a large load from deferring."""
+        self.assertTrue(self.load(write_responses(self.folder, 'few.csv', 10**15, 5)).ok)
+        outcome = self.load(write_responses(self.folder, 'big.csv', 1, 60))
+        self.assertTrue(outcome.ok, outcome.message)
+        self.assertEqual(self.defer_calls, [20])
+        self.assertEqual(self.count(), 65)
+
     def test_a_small_load_into_a_large_table_keeps_its_indexes_live(self):
         self.assertTrue(self.load(write_responses(self.folder, 'base.csv', 1, 200)).ok)
         self.defer_calls.clear()

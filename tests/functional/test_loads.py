@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+from datetime import date
 from pathlib import Path
 
 from parameterized import parameterized
@@ -18,6 +19,7 @@ from app.extensions import db
 from app.loading import LoadBusy, LoadRequest, run_load, undo_batch
 from app.loading.locks import DatasetLock
 from app.models import BATCH_RUNNING, BATCH_SUCCEEDED, AuditEvent, LoadBatch, Response, ResponseDaily
+from app.summary import as_day, day_of
 from tests.base import ADMIN, ASSETS, FlowdeskTestCase, on_every_backend
 
 LOADS = ASSETS / 'loads'
@@ -369,6 +371,38 @@ class ModesAndUndoTest(LoadTestCase):
     def summary(self):
         with db.engines['ops'].connect() as connection:
             return sorted(tuple(row) for row in connection.execute(select(ResponseDaily)))
+
+    def recounted_summary(self):
+        """The daily summary as counted from the rows themselves."""
+        day = day_of(Response.responded_at)
+        query = select(day, Response.flow_code, Response.status, db.func.count(),
+                       db.func.sum(Response.duration_ms)).group_by(
+            day, Response.flow_code, Response.status)
+        with db.engines['ops'].connect() as connection:
+            return sorted((as_day(row[0]), *row[1:]) for row in connection.execute(query))
+
+    def test_summary_of_appends_matches_the_rows_on_new_and_known_days(self):
+        """After appends to days the summary already has and to new ones, it counts exactly the
+        rows (days without any duration included)."""
+        self.base_data()  # 2026-03-01 and 2026-03-02
+        self.assertEqual(self.summary(), self.recounted_summary())
+        path = Path(self.databases.folder) / 'more.csv'
+        path.write_text(
+            'response_id,flow_code,responded_at,status,result_code,duration_ms,error_reason,'
+            'payload_bytes\r\n'
+            '10,ORD-SAP-CRM,2026-03-01 15:00:00,OK,200,100,,1\r\n'      # a known day
+            '11,ORD-SAP-CRM,2026-03-03 09:00:00,OK,200,,,1\r\n'         # a new day, no duration
+            '12,ORD-SAP-CRM,2026-03-03 10:00:00,OK,200,,,1\r\n'
+            '13,HR-SYNC,2026-03-04 10:00:00,ERROR,500,70,Timeout,1\r\n'
+            '14,HR-SYNC,2026-03-04 11:00:00,ERROR,500,30,Timeout,1\r\n', encoding='utf-8')
+        outcome = self.load('responses', 'more.csv', path=path)
+        self.assertTrue(outcome.ok, outcome.message)
+        summary = self.summary()
+        self.assertEqual(summary, self.recounted_summary())
+        by_day = {row[:3]: row[3:] for row in summary}
+        self.assertEqual(by_day[(date(2026, 3, 3), 'ORD-SAP-CRM', 'OK')], (2, None))
+        self.assertEqual(by_day[(date(2026, 3, 4), 'HR-SYNC', 'ERROR')], (2, 100))
+        self.assertEqual(by_day[(date(2026, 3, 1), 'ORD-SAP-CRM', 'OK')], (2, 220))
 
 
 @on_every_backend

@@ -103,6 +103,56 @@ class BatchIdMigrationTests(FlowdeskTestCase):
             downgrade(revision='base')
 
 
+class ResponseRowidMigrationTests(FlowdeskTestCase):
+    """On SQLite, 0014_load_speed rebuilds responses with response_id as its rowid, keeping
+    every row and every index, and the downgrade puts the BIGINT key back."""
+    CREATE_TABLES = False
+    ROWS = [(7, 'ORD-SAP', '2026-11-01 10:00:00.000000', 'ERROR', 500, 12, 'Timeout', 3, 1, -5),
+            (3, 'ORD-SAP', '2026-11-01 09:00:00.000000', 'OK', 200, None, None, None, 1, None)]
+
+    def ops(self, sql, *values):
+        with db.engines['ops'].begin() as connection:
+            result = connection.exec_driver_sql(sql, *values)
+            return result.fetchall() if result.returns_rows else None
+
+    def table_sql(self) -> str:
+        return self.ops("SELECT sql FROM sqlite_master WHERE name = 'responses'")[0][0]
+
+    def indexes(self) -> dict:
+        """The responses table's indexes and triggers (name -> definition)."""
+        return dict(self.ops("SELECT name, sql FROM sqlite_master WHERE type IN ('index', "
+                             "'trigger') AND tbl_name = 'responses'"))
+
+    def test_rebuild_keeps_rows_and_indexes_and_makes_the_key_the_rowid(self):
+        upgrade(revision='0009_alerts')
+        try:
+            self.ops("INSERT INTO flows (flow_code, name, flow_type, source_system, "
+                     "target_system, active) VALUES ('ORD-SAP', 'Orders', 'API', 'Shop', 'SAP', 1)")
+            for row in self.ROWS:
+                self.ops('INSERT INTO responses VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)', row)
+            # as a later revision might add one (the rebuild drops the table's triggers too)
+            self.ops('CREATE TRIGGER responses_touched AFTER UPDATE ON responses '
+                     'BEGIN SELECT 1; END')
+            indexes = self.indexes()
+            self.assertIn('sqlite_autoindex_responses_1', indexes)  # the BIGINT key's index
+            self.assertIn('responses_touched', indexes)
+            upgrade()
+            self.assertIn('response_id INTEGER NOT NULL', self.table_sql())
+            self.assertEqual(self.indexes(), {name: sql for name, sql in indexes.items()
+                                              if sql is not None})
+            self.assertEqual(self.ops('SELECT rowid, * FROM responses ORDER BY rowid'),
+                             [(row[0], *row) for row in sorted(self.ROWS)])
+            self.assertEqual(self.ops('PRAGMA integrity_check'), [('ok',)])
+            self.assertEqual(self.ops('PRAGMA foreign_key_check'), [])
+            downgrade(revision='0009_alerts')
+            self.assertIn('response_id BIGINT NOT NULL', self.table_sql())
+            self.assertEqual(self.indexes(), indexes)
+            self.assertEqual(self.ops('SELECT * FROM responses ORDER BY response_id'),
+                             sorted(self.ROWS))
+        finally:
+            downgrade(revision='base')
+
+
 class SqlServerScriptTests(unittest.TestCase):
     """`flask db upgrade --sql` with SQL Server settings: the script a DBA runs."""
 
@@ -244,6 +294,17 @@ class SqlServerScriptTests(unittest.TestCase):
                       self.script)
         self.assertIn("UPDATE [flowdesk].alembic_version SET version_num='0012_duration_sort'",
                       self.script)
+
+    def test_response_key_stays_bigint_without_identity_on_sql_server(self):
+        """0014_load_speed makes response_id SQLite's rowid; SQL Server keeps its table as it
+        was: a BIGINT business key, never generated, and no table rebuild."""
+        start = self.script.index('CREATE TABLE [opsdata].[responses]')
+        ddl = self.script[start:self.script.index('GO', start)]
+        self.assertIn('response_id BIGINT NOT NULL,', ddl)
+        self.assertNotIn('IDENTITY', ddl)
+        self.assertIn("UPDATE [opsdata].alembic_version SET version_num='0014_load_speed'",
+                      self.script)
+        self.assertNotIn('_rebuild_responses', self.script)
 
 
 if __name__ == '__main__':

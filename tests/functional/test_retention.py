@@ -13,6 +13,7 @@ import sys
 import time
 from datetime import timedelta
 from pathlib import Path
+from unittest import mock
 
 from sqlalchemy import event, func, select
 
@@ -22,7 +23,8 @@ from app.extensions import db
 from app.jobs.registry import JobContext, get_job
 from app.loading import LoadRefused, LoadRequest, run_load, undo_batch
 from app.models import AuditEvent, Response
-from app.retention.archive import TEMP_SUFFIX, archived_ids
+from app.retention import purge
+from app.retention.archive import TEMP_SUFFIX, archived_ids, month_file
 from tests.base import ADMIN, FlowdeskTestCase, on_every_backend
 from tests.functional.test_faults import FLOWS_CSV
 from tests.integrity import data_checksums
@@ -147,6 +149,38 @@ class PurgeTests(RetentionTestCase):
         self.assertTrue(set().union(*ids) >= set(range(5001, 5011)))
         with gzip.open(self.archives()[0], 'rt', encoding='utf-8', newline='') as handle:
             self.assertEqual(handle.read().count('response_id,'), 1, 'one header row')
+
+    def test_each_month_is_deleted_only_once_its_archive_is_complete(self):
+        """Deletes run on a thread of their own while the next month is archived; a month's
+        deletion still starts only when its archive file is complete, and months are recorded
+        oldest first."""
+        events = []
+        archive_planned, delete_planned = purge.archive_planned, purge.delete_planned
+
+        def archiving(engine, folder, planned):
+            archive_planned(engine, folder, planned)
+            events.append(('archived', planned.month))
+
+        def deleting(engine, planned, *args):
+            path = month_file(self.archive, planned.month)
+            events.append(('deleting', planned.month, path.exists(),
+                           path.with_name(path.name + TEMP_SUFFIX).exists()))
+            delete_planned(engine, planned, *args)
+
+        with mock.patch.object(purge, 'archive_planned', archiving), \
+                mock.patch.object(purge, 'delete_planned', deleting):
+            self.purge()
+        months = sorted({event[1] for event in events})
+        self.assertGreaterEqual(len(months), 2)
+        for month in months:
+            archived = events.index(('archived', month))
+            deleted = [event for event in events if event[:2] == ('deleting', month)]
+            self.assertEqual(deleted, [('deleting', month, True, False)])
+            self.assertLess(archived, events.index(deleted[0]))
+        audited = db.session.scalars(select(AuditEvent.target).filter_by(
+            action='responses.purged').order_by(AuditEvent.id)).all()
+        self.assertEqual(audited, [f'{month:%Y-%m}' for month in months])
+        self.assertEqual(self.remaining(), ROWS - self.old)
 
     def test_a_damaged_archive_is_refused_and_loads_nothing(self):
         self.purge()

@@ -70,6 +70,8 @@ class MssqlLoadStatementsTest(unittest.TestCase):
 
         class Recorder:
             """Stands in for the load's connection: compiles what it is given for SQL Server."""
+            dialect = DIALECT
+
             def __init__(self):
                 self.selects, self.inserted = [], []
 

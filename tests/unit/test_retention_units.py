@@ -113,8 +113,8 @@ class ArchiveLayoutTests(unittest.TestCase):
         with gzip.open(self.path, 'wt', encoding='utf-8', newline='') as handle:
             handle.write(f'{self.OLD_HEADER}\r\n1,ORD,2025-01-01 00:00:00.000000Z,ERROR,1,5,'
                          "'=bad,7\r\n")
-        written = write_month(self.path, [(2, 'ORD', datetime(2025, 1, 2), 'OK', 0, 3, None, None,
-                                           'guid-2', '=ORDER-2')], archived_ids(self.path))
+        written = write_month(self.path, [[(2, 'ORD', datetime(2025, 1, 2), 'OK', 0, 3, None, None,
+                                            'guid-2', '=ORDER-2')]], archived_ids(self.path))
         self.assertEqual(written, 1)
         self.assertEqual(self.rows(), [
             ','.join(RESPONSES.export_columns),
@@ -124,8 +124,36 @@ class ArchiveLayoutTests(unittest.TestCase):
 
     def test_todays_layout_is_appended_as_it_is(self):
         row = (1, 'ORD', datetime(2025, 1, 1), 'OK', 0, 3, None, None, None, 'C-1')
-        write_month(self.path, [row], set())
-        write_month(self.path, [(2, *row[1:])], {1})
+        write_month(self.path, [[row]], set())
+        write_month(self.path, [[(2, *row[1:])]], {1})
         self.assertEqual(self.rows(), [','.join(RESPONSES.export_columns),
                                        '1,ORD,2025-01-01 00:00:00.000000Z,OK,0,3,,,,C-1',
                                        '2,ORD,2025-01-01 00:00:00.000000Z,OK,0,3,,,,C-1'])
+
+
+class ArchiveRowTests(unittest.TestCase):
+    """An archived response as the upload reads it back: UTC time with a Z, every digit kept,
+    text that a spreadsheet would run as a formula neutralised (csv_safety), empty cells for
+    missing values, numbers (negative ones too) as they are."""
+
+    def written(self, row) -> str:
+        folder = Path(tempfile.mkdtemp())
+        path = folder / 'responses_2025-01.csv.gz'
+        self.assertEqual(write_month(path, [[row]], known=set()), 1)
+        with gzip.open(path, 'rt', encoding='utf-8', newline='') as handle:
+            return handle.read().split('\r\n')[1]
+
+    def test_times_numbers_and_empty_cells(self):
+        row = (7, 'ORD-SAP', datetime(2025, 1, 2, 3, 4, 5, 60), 'OK', -1, None, None, 0, None, None)
+        self.assertEqual(self.written(row), '7,ORD-SAP,2025-01-02 03:04:05.000060Z,OK,-1,,,0,,')
+
+    @parameterized.expand([
+        ('formula', '=HYPERLINK("x")', '"\'=HYPERLINK(""x"")"'),
+        ('apostrophe', "'=1", "''=1"),
+        ('plain_number', '-5', '-5'),
+        ('plain_text', 'Timeout after 30 s', 'Timeout after 30 s'),
+    ])
+    def test_text_is_neutralised_in_every_text_column(self, _name, text, cell):
+        row = (1, text, datetime(2025, 1, 2), text, 500, 1, text, 2, text, text)
+        self.assertEqual(self.written(row).split(',2025-01-02 00:00:00.000000Z,'),
+                         [f'1,{cell}', f'{cell},500,1,{cell},2,{cell},{cell}'])
