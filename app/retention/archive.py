@@ -22,6 +22,8 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from pathlib import Path
 
+from sqlalchemy import String
+
 from ..csv_safety import PROTECTED_PREFIXES, neutralise_formula
 from ..datasets import RESPONSES
 
@@ -44,9 +46,10 @@ def archive_time(value: datetime) -> str:
 
 
 #: Positions of the time and of the text columns in a response (RESPONSES.column_names order).
+#: The text columns come from the table, so a text column added later is neutralised too.
 TIME_INDEX = RESPONSES.column_names.index('responded_at')
-TEXT_INDEXES = tuple(RESPONSES.column_names.index(name)
-                     for name in ('flow_code', 'status', 'error_reason'))
+TEXT_INDEXES = tuple(index for index, name in enumerate(RESPONSES.column_names)
+                     if isinstance(RESPONSES.model.__table__.c[name].type, String))
 
 
 def file_row(row) -> list:

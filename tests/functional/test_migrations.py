@@ -1,9 +1,11 @@
 """Migrations build both databases from nothing, match the models exactly, and print a T-SQL
 script with the configured schemas for DBAs."""
 import unittest
+from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, text
 
@@ -107,6 +109,10 @@ class ResponseRowidMigrationTests(FlowdeskTestCase):
     """On SQLite, 0014_load_speed rebuilds responses with response_id as its rowid, keeping
     every row and every index, and the downgrade puts the BIGINT key back."""
     CREATE_TABLES = False
+    #: The revision 0014_load_speed follows (the table as it was just before the rebuild).
+    PREDECESSOR = '0012_duration_sort'
+    COLUMNS = ('response_id, flow_code, responded_at, status, result_code, duration_ms, '
+               'error_reason, payload_bytes, batch_id, reason_hash')
     ROWS = [(7, 'ORD-SAP', '2026-11-01 10:00:00.000000', 'ERROR', 500, 12, 'Timeout', 3, 1, -5),
             (3, 'ORD-SAP', '2026-11-01 09:00:00.000000', 'OK', 200, None, None, None, 1, None)]
 
@@ -123,13 +129,18 @@ class ResponseRowidMigrationTests(FlowdeskTestCase):
         return dict(self.ops("SELECT name, sql FROM sqlite_master WHERE type IN ('index', "
                              "'trigger') AND tbl_name = 'responses'"))
 
+    def test_predecessor_is_the_revision_the_rebuild_follows(self):
+        scripts = ScriptDirectory(str(Path(__file__).resolve().parents[2] / 'migrations'))
+        self.assertEqual(scripts.get_revision('0014_load_speed').down_revision, self.PREDECESSOR)
+
     def test_rebuild_keeps_rows_and_indexes_and_makes_the_key_the_rowid(self):
-        upgrade(revision='0009_alerts')
+        upgrade(revision=self.PREDECESSOR)
         try:
             self.ops("INSERT INTO flows (flow_code, name, flow_type, source_system, "
                      "target_system, active) VALUES ('ORD-SAP', 'Orders', 'API', 'Shop', 'SAP', 1)")
             for row in self.ROWS:
-                self.ops('INSERT INTO responses VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)', row)
+                self.ops(f'INSERT INTO responses ({self.COLUMNS}) VALUES '
+                         '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)', row)
             # as a later revision might add one (the rebuild drops the table's triggers too)
             self.ops('CREATE TRIGGER responses_touched AFTER UPDATE ON responses '
                      'BEGIN SELECT 1; END')
@@ -140,14 +151,14 @@ class ResponseRowidMigrationTests(FlowdeskTestCase):
             self.assertIn('response_id INTEGER NOT NULL', self.table_sql())
             self.assertEqual(self.indexes(), {name: sql for name, sql in indexes.items()
                                               if sql is not None})
-            self.assertEqual(self.ops('SELECT rowid, * FROM responses ORDER BY rowid'),
+            self.assertEqual(self.ops(f'SELECT rowid, {self.COLUMNS} FROM responses ORDER BY rowid'),
                              [(row[0], *row) for row in sorted(self.ROWS)])
             self.assertEqual(self.ops('PRAGMA integrity_check'), [('ok',)])
             self.assertEqual(self.ops('PRAGMA foreign_key_check'), [])
-            downgrade(revision='0009_alerts')
+            downgrade(revision=self.PREDECESSOR)
             self.assertIn('response_id BIGINT NOT NULL', self.table_sql())
             self.assertEqual(self.indexes(), indexes)
-            self.assertEqual(self.ops('SELECT * FROM responses ORDER BY response_id'),
+            self.assertEqual(self.ops(f'SELECT {self.COLUMNS} FROM responses ORDER BY response_id'),
                              sorted(self.ROWS))
         finally:
             downgrade(revision='base')
