@@ -21,6 +21,10 @@ script uses ``resource``; the app itself does not).
 With ``--inbox``: ``flask jobs run`` over an inbox holding the file against ``flask load`` of
 it (scripts/bench_inbox.py; target: within 10 %).
 
+With ``--mapped``: a load mapped by a source profile (the same rows in the layout of SAP
+Integration Suite message processing logs) against the native load (scripts/bench_mapped.py;
+target: at most 15 % slower, memory as flat).
+
 Targets (docs/architecture.md §10): product ≥ 0.5× the engine's bulk tool (stretch 0.8×), ≥ 2.5× pandas,
 peak RSS ≤ 150 MB whatever N is.
 """
@@ -154,8 +158,13 @@ def child_pandas(backend: str, target: str, responses: str) -> dict:
     return {'seconds': seconds}
 
 
+def child_mapped(backend: str, target: str, responses: str) -> dict:
+    import bench_mapped
+    return bench_mapped.child(backend, target, responses)
+
+
 CHILDREN = {'prepare': child_prepare, 'product': child_product, 'copy': child_copy,
-            'pandas': child_pandas}
+            'pandas': child_pandas, 'mapped': child_mapped}
 
 
 def run_child(kind: str, backend: str, target: str, path: Path) -> dict:
@@ -202,10 +211,13 @@ def main() -> int:
     parser.add_argument('--inbox', action='store_true',
                         help='compare flask jobs run over an inbox with flask load instead '
                              '(scripts/bench_inbox.py)')
+    parser.add_argument('--mapped', action='store_true',
+                        help='compare a load mapped by a source profile with the native load '
+                             'of the same rows instead (scripts/bench_mapped.py)')
     parser.add_argument('--repeat', type=int, default=1,
-                        help='with --inbox: alternate the two commands N times, best of each')
+                        help='with --inbox or --mapped: alternate the two N times, best of each')
     args = parser.parse_args()
-    if args.inbox:
+    if args.inbox or args.mapped:
         args.skip_pandas = True
     if not args.skip_pandas:
         try:
@@ -225,6 +237,11 @@ def main() -> int:
         import bench_inbox
         failures = bench_inbox.run(sys.modules[__name__], backends, args.pg, work, paths,
                                    args.rows, args.repeat)
+        backends = []
+    elif args.mapped:
+        import bench_mapped
+        failures = bench_mapped.run(sys.modules[__name__], backends, args.pg, work, paths,
+                                    args.rows, args.repeat)
         backends = []
     for backend in backends:
         results = {}
