@@ -23,8 +23,12 @@ from hashlib import sha256
 NOT_CODE = re.compile(r'[^A-Z0-9_-]+')
 
 
+def id_prefix(namespace: str) -> bytes:
+    return f'{namespace}:'.encode()
+
+
 def derive_id(namespace: str, source_id: str) -> int:
-    digest = sha256(f'{namespace}:{source_id}'.encode()).digest()
+    digest = sha256(id_prefix(namespace) + source_id.encode()).digest()
     return (int.from_bytes(digest[:8], 'big') >> 1) or 1
 
 

@@ -11,19 +11,22 @@ counted in a note.
 from __future__ import annotations
 
 from collections import Counter
+from datetime import datetime, timedelta
+from hashlib import sha256
 from operator import itemgetter
 
 from ..datasets import DatasetSpec, ParseContext
 from ..loading.problems import FileRejected, ProblemLog
 from ..loading.validation import HeaderPlan, RowChecker, normalise_header
 from .definition import Definition
-from .ids import derive_flow_code, derive_id
+from .ids import derive_flow_code, id_prefix
 from .mappings import Mapping
 from .timestamps import TimestampReader
 
 #: Distinct derived flow codes remembered (a hostile file cannot grow this without bound).
 DERIVED_CACHE = 10_000
 LISTED = 12
+ZERO, ONE_MS = timedelta(0), timedelta(milliseconds=1)
 
 
 class CellProblem(ValueError):
@@ -191,6 +194,10 @@ class ProfileChecker:
         start_column, end_column = mapping.sources
         start_at, end_at = self.index[start_column], self.index[end_column]
         moment = self.times.to_moment
+        # ISO times both with an offset, or both without one in UTC, subtract as they are: the
+        # common case, without converting each time (this runs for every row).
+        fromisoformat = datetime.fromisoformat if self.times.fmt == 'iso' else None
+        plain_naive = self.times.zone is None
 
         def read(cells, position, column):
             try:
@@ -199,25 +206,34 @@ class ProfileChecker:
                 raise CellProblem(column, cells[position], f'{column} {error}') from None
 
         def difference(cells):
-            if not cells[start_at].strip() or not cells[end_at].strip():
-                return ''
-            start = read(cells, start_at, start_column)
-            end = read(cells, end_at, end_column)
-            if end < start:
-                raise CellProblem(end_column, cells[end_at], f'{end_column} is before '
-                                  f'{start_column} ({cells[start_at].strip()})')
+            start_text, end_text = cells[start_at], cells[end_at]
+            try:
+                start, end = fromisoformat(start_text), fromisoformat(end_text)
+                if (start.tzinfo is None) != (end.tzinfo is None) or (
+                        start.tzinfo is None and not plain_naive):
+                    raise ValueError
+            except (TypeError, ValueError):
+                if not start_text.strip() or not end_text.strip():
+                    return ''
+                start = read(cells, start_at, start_column)
+                end = read(cells, end_at, end_column)
             delta = end - start
-            return str(delta.days * 86_400_000 + delta.seconds * 1000
-                       + delta.microseconds // 1000)
+            if delta < ZERO:
+                raise CellProblem(end_column, end_text, f'{end_column} is before {start_column} '
+                                                        f'({start_text.strip()})')
+            return str(delta // ONE_MS)
         return difference
 
     def get_hash_id(self, mapping: Mapping):
         position = self.index[mapping.sources[0]]
-        namespace = self.definition.id_namespace
+        prefix = id_prefix(self.definition.id_namespace)
+        from_bytes = int.from_bytes
 
-        def hashed(cells):
+        def hashed(cells):  # ids.derive_id, inlined: it runs for every row
             value = cells[position].strip()
-            return str(derive_id(namespace, value)) if value else ''
+            if not value:
+                return ''
+            return str((from_bytes(sha256(prefix + value.encode()).digest()[:8], 'big') >> 1) or 1)
         return hashed
 
     def get_join(self, mapping: Mapping):
