@@ -175,6 +175,36 @@ class CustomProfileTests(ProfileLoadCase):
                           row.result_code),
                          ('SALESORDERREPLICATION', datetime(2026, 7, 1, 7, 0), 'ERROR', 2000, 200))
 
+    def test_a_duration_across_the_clock_change_counts_real_time(self):
+        add_profile('Plattform', CUSTOM)
+        path = self.write('Lauf;Schnittstelle;Beginn;Ende;Ergebnis\r\n'
+                          '5;Bestellungen an SAP;29.03.2026 01:59:00;29.03.2026 03:01:00;ok\r\n')
+        outcome = self.load(path, 'Plattform')
+        self.assertTrue(outcome.ok, outcome.problems.kept)
+        row = stored_responses()[5]
+        self.assertEqual((row.responded_at, row.duration_ms), (datetime(2026, 3, 29, 1, 1), 120000))
+
+    @parameterized.expand([
+        ('offset_and_none', '2026-03-01T09:00:00Z', '2026-03-01 09:00:01.5', '1500'),
+        ('two_offsets', '2026-03-01T10:00:00+01:00', '2026-03-01T09:00:02Z', '2000'),
+        ('no_offsets', '2026-03-01 09:00:00', '2026-03-01 09:00:00.25', '250'),
+    ])
+    def test_iso_differences(self, _name, start, end, expected):
+        definition = {**CUSTOM, 'timestamps': {'format': 'iso', 'timezone': 'UTC'}}
+        add_profile('ISO', definition)
+        outcome = self.load(self.write(f'Lauf,Schnittstelle,Beginn,Ende,Ergebnis\r\n'
+                                       f'3,Bestellungen an SAP,{start},{end},ok\r\n'), 'ISO')
+        self.assertTrue(outcome.ok, outcome.problems.kept)
+        self.assertEqual(str(stored_responses()[3].duration_ms), expected)
+
+    def test_an_end_before_its_start_is_named(self):
+        add_profile('Plattform', CUSTOM)
+        path = self.write('Lauf;Schnittstelle;Beginn;Ende;Ergebnis\r\n'
+                          '1;Bestellungen an SAP;01.03.2026 09:00:05;01.03.2026 09:00:00;ok\r\n')
+        outcome = self.load(path, 'Plattform')
+        self.assertEqual([(p.line, p.column, p.message) for p in outcome.problems.kept],
+                         [(2, 'Ende', 'Ende is before Beginn (01.03.2026 09:00:05).')])
+
     def test_excel_serial_times(self):
         definition = {**CUSTOM, 'timestamps': {'format': 'excel', 'timezone': 'UTC'}}
         add_profile('Excel', definition)
