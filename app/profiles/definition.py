@@ -26,7 +26,7 @@ Source columns are named as in the source's header (compared case- and space-ins
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -82,11 +82,7 @@ class Definition:
 
     def parse_context(self, ctx: ParseContext) -> ParseContext:
         """The app's parse context, with the profile's time zone when it names one."""
-        if not self.timezone:
-            return ctx
-        return ParseContext(self.timezone, now=ctx.now,
-                            max_clock_skew_minutes=ctx.max_clock_skew_minutes,
-                            earliest=ctx.earliest, overlaps=ctx.overlaps)
+        return replace(ctx, data_timezone=self.timezone) if self.timezone else ctx
 
     def to_json(self) -> dict:
         return {'format': FORMAT, 'dataset': self.dataset, 'description': self.description,

@@ -11,6 +11,7 @@ counted in a note.
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from datetime import datetime, timedelta
 from hashlib import sha256
 from operator import itemgetter
@@ -51,12 +52,17 @@ class ProfileChecker:
         self.definition = definition
         self.name = profile_name
         self.log = log
-        self.index = self.plan_header(line, header)
+        positions = self.plan_header(line, header)
+        # Problems name the columns as this file spells them.
+        spelled = {name: header[at].strip() for name, at in positions.items()}
+        self.index = {spelled[name]: at for name, at in positions.items()}
         ctx = definition.parse_context(ctx)
         self.times = TimestampReader(definition.timestamp_format, definition.timestamp_pattern,
                                      ctx.data_timezone)
         self.time_column = spec.time_column
-        columns = definition.columns
+        columns = {name: replace(mapping, sources=tuple(spelled[s] for s in mapping.sources),
+                                 when=spelled.get(mapping.when, mapping.when))
+                   for name, mapping in definition.columns.items()}
         self.labels = [columns[name].label if name in columns else name
                        for name in spec.column_names]
         self.getters = [self.getter(columns[name]) if name in columns else (lambda _cells: '')

@@ -197,6 +197,15 @@ class CustomProfileTests(ProfileLoadCase):
         self.assertTrue(outcome.ok, outcome.problems.kept)
         self.assertEqual(str(stored_responses()[3].duration_ms), expected)
 
+    def test_problems_name_the_columns_as_the_file_spells_them(self):
+        add_profile('Plattform', CUSTOM)
+        path = self.write('LAUF;schnittstelle;beginn;ende;ergebnis\r\n'
+                          '1;Bestellungen an SAP;01.03.2026 09:00:00;01.03.2026 09:00:01;gut\r\n')
+        outcome = self.load(path, 'Plattform')
+        self.assertEqual([(p.line, p.column, p.value) for p in outcome.problems.kept],
+                         [(2, 'ergebnis', 'gut')])
+        self.assertTrue(outcome.problems.kept[0].message.startswith('ergebnis gut is not in'))
+
     def test_an_end_before_its_start_is_named(self):
         add_profile('Plattform', CUSTOM)
         path = self.write('Lauf;Schnittstelle;Beginn;Ende;Ergebnis\r\n'
