@@ -6,26 +6,24 @@ function per dataset column (built once, from the definition) turns the source c
 cell texts of the dataset's layout, which the dataset's own parsers read. Nothing is kept per
 row, so memory stays flat. Every problem names the source file's line and the source's own
 column names; a row whose status the profile skips (a state that is not final) is dropped and
-counted in a note.
+counted in a note. Rows without a problem take a faster path to the same values (fused.py).
 """
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import replace
 from datetime import datetime, timedelta
-from hashlib import sha256
 from operator import itemgetter
 
 from ..datasets import DatasetSpec, ParseContext
 from ..loading.problems import FileRejected, ProblemLog
 from ..loading.validation import HeaderPlan, RowChecker, normalise_header
 from .definition import Definition
-from .ids import derive_flow_code, id_prefix
+from .fused import DERIVED_CACHE, fused
+from .ids import derive_flow_code, derive_id
 from .mappings import Mapping
 from .timestamps import TimestampReader
 
-#: Distinct derived flow codes remembered (a hostile file cannot grow this without bound).
-DERIVED_CACHE = 10_000
 LISTED = 12
 ZERO, ONE_MS = timedelta(0), timedelta(milliseconds=1)
 
@@ -71,10 +69,35 @@ class ProfileChecker:
                           missing_optional=[], ignored=[])
         self.rows = RowChecker(spec, plan, ctx, log, source, labels=self.labels, header=header)
         self.skipped: Counter = Counter()
+        self.fast_row = self.fast_row_function(spec, columns)
+
+    def fast_row_function(self, spec: DatasetSpec, columns: dict[str, Mapping]):
+        """cells → the stored row when nothing is wrong (else ValueError or SkipRow): one fused
+        function per column (fused.py). Measured faster than grouping the plain columns into
+        one itemgetter, as a native load does, and inserting the others."""
+        functions = []
+        for k, name in enumerate(spec.column_names):
+            mapping = columns.get(name)
+            position = (self.index[mapping.sources[0]]
+                        if mapping is not None and len(mapping.sources) == 1 else None)
+            unchanged = name != self.time_column or self.times.fmt == 'iso'
+            functions.append(fused(mapping, self.rows.parsers[k], self.getters[k], position,
+                                   unchanged, self.definition.id_namespace, SkipRow))
+        return lambda cells: [function(cells) for function in functions]
 
     def check(self, line: int, cells: list[str]):
         if not self.rows.fit(line, cells):
             return None
+        try:
+            return self.fast_row(cells)
+        except SkipRow as skip:
+            self.skipped[(skip.column, skip.value)] += 1
+            return None
+        except ValueError:
+            return self.slow(line, cells)
+
+    def slow(self, line: int, cells: list[str]):
+        """The row as cell texts, parsed: every problem is reported with its source column."""
         try:
             raw = [get(cells) for get in self.getters]
         except SkipRow as skip:
@@ -232,14 +255,11 @@ class ProfileChecker:
 
     def get_hash_id(self, mapping: Mapping):
         position = self.index[mapping.sources[0]]
-        prefix = id_prefix(self.definition.id_namespace)
-        from_bytes = int.from_bytes
+        namespace = self.definition.id_namespace
 
-        def hashed(cells):  # ids.derive_id, inlined: it runs for every row
+        def hashed(cells):
             value = cells[position].strip()
-            if not value:
-                return ''
-            return str((from_bytes(sha256(prefix + value.encode()).digest()[:8], 'big') >> 1) or 1)
+            return str(derive_id(namespace, value)) if value else ''
         return hashed
 
     def get_join(self, mapping: Mapping):
