@@ -49,6 +49,20 @@ LOGIC_APPS_ROWS = {
                                           600000, 'Timeout: The run timed out.'),
 }
 NAMESPACES = {SAP_CPI: 'sap-cpi-mpl', LOGIC_APPS: 'azure-logic-apps'}
+#: CorrelationId / ClientTrackingId of the fixtures' final rows, by their id.
+CORRELATION = {
+    'AGWx3kV0n6h1sQ8R2mZp7YtLcUa9': 'AGWx3kUqF0cW9s1ZkP4r2JdT8nEb',
+    'AGWx3kZ4d8Jq2Lw5Tn1Xv6Rb0Ycm': 'AGWx3kUqF0cW9s1ZkP4r2JdT8nEb',
+    'AGWx3l1Hq7Wm3Ke9Pz2Nc5Vd8Tfa': 'AGWx3l1Hq7Wm3Ke9Pz2Nc5Vd8Tfa',
+    'AGWx3l5Jr2Xn6Mf0Qa3Od8We1Ugb': 'AGWx3l5Jr2Xn6Mf0Qa3Od8We1Ugb',
+    'AGWx3mDLt8Zp2Oh6Sc9Qf4Yg7Wid': 'AGWx3mDLt8Zp2Oh6Sc9Qf4Yg7Wid',
+    'AGWx3mHMu1aq5Pi9Td2Rg7Zh0Xje': 'AGWx3mHMu1aq5Pi9Td2Rg7Zh0Xje',
+    'AGWx3mLNv4br8Qj2Ue5Sh0ai3Ykf': 'AGWx3mLNv4br8Qj2Ue5Sh0ai3Ykf',
+    '08584712345678901234567890123CU01': 'ORDER-4711',
+    '08584712345678901234567890124CU02': 'INV-45678',
+    '08584712345678901234567890125CU03': 'INV-45679',
+    '08584712345678901234567890126CU04': 'ORDER-4712',
+}
 
 #: A profile of a made-up platform: German dates in Berlin time, a flow lookup that rejects
 #: unknown names, a constant, integer ids.

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from parameterized import parameterized
 
+from app.datasets import RESPONSES
 from app.extensions import db
 from app.jobs import JobContext, get_job
 from app.jobs.runner import run_job
@@ -21,6 +22,7 @@ from app.profiles.builtins import LOGIC_APPS, SAP_CPI
 from tests.base import ADMIN, FlowdeskTestCase, on_every_backend
 from tests.functional.jobs_support import add_inbox
 from tests.functional.profiles_support import (
+    CORRELATION,
     CPI_FILE,
     CPI_ROWS,
     CUSTOM,
@@ -45,6 +47,12 @@ class ProfileLoadCase(FlowdeskTestCase):
                                     file_name=path.name, user=ADMIN,
                                     profile=resolve(profile), **options))
 
+    def assert_ids(self, row, source_id: str):
+        """The source's own id and correlation id, where the dataset keeps them."""
+        if 'message_id' in RESPONSES.column_names:
+            self.assertEqual((row.message_id, row.correlation_id),
+                             (source_id, CORRELATION[source_id]))
+
     def assert_cpi_rows(self):
         rows = stored_responses()
         self.assertEqual(len(rows), len(CPI_ROWS))
@@ -52,6 +60,7 @@ class ProfileLoadCase(FlowdeskTestCase):
             row = rows[expected_id(SAP_CPI, guid)]
             self.assertEqual((row.flow_code, row.responded_at, row.status, row.duration_ms),
                              (flow, at, status, duration), guid)
+            self.assert_ids(row, guid)
 
     def assert_logic_apps_rows(self):
         rows = stored_responses()
@@ -60,6 +69,7 @@ class ProfileLoadCase(FlowdeskTestCase):
             row = rows[expected_id(LOGIC_APPS, run_id)]
             self.assertEqual((row.flow_code, row.responded_at, row.status, row.duration_ms,
                               row.error_reason), (flow, at, status, duration, reason), run_id)
+            self.assert_ids(row, run_id)
 
 
 @on_every_backend
@@ -100,6 +110,24 @@ class BuiltInProfileTests(ProfileLoadCase):
         self.assertTrue(outcome.ok, outcome.problems.kept)
         self.assertEqual((outcome.counts.inserted, outcome.counts.updated,
                           outcome.counts.unchanged), (0, 0, 4))
+        self.assertEqual(table_checksum('responses'), before)
+
+    def test_the_same_derived_id_with_another_message_id_is_an_error_with_its_line(self):
+        if 'message_id' not in RESPONSES.column_names:
+            self.skipTest('this version of responses has no message_id column')
+        guid = 'AGWx3l1Hq7Wm3Ke9Pz2Nc5Vd8Tfa'  # line 4 of the CPI fixture
+        path = Path(self.databases.folder) / 'collision.csv'
+        path.write_text('response_id,flow_code,responded_at,status,message_id\r\n'
+                        f'{expected_id(SAP_CPI, guid)},INVOICEREPLICATION,2026-03-01 10:00:00,OK,'
+                        'ANOTHER-MESSAGE\r\n', encoding='utf-8', newline='')
+        self.assertTrue(self.load(path, None).ok)
+        before = table_checksum('responses')
+        outcome = self.load(CPI_FILE, SAP_CPI)
+        self.assertFalse(outcome.ok)
+        problem, = outcome.problems.kept
+        self.assertEqual((problem.line, problem.column, problem.value), (4, 'MessageGuid', guid))
+        self.assertIn(f'derived from {guid}, is already stored for ANOTHER-MESSAGE',
+                      problem.message)
         self.assertEqual(table_checksum('responses'), before)
 
     def test_a_profile_of_another_dataset_is_refused(self):
