@@ -24,7 +24,16 @@ from .clock import utc_now
 from .csv_safety import unprotect
 from .error_reasons import ReasonDictionary, reason_hash
 from .local_time import LocalTimes, OverlapTally
-from .models import FLOW_TYPES, STATUSES, Flow, FlowVersion, Response, ResponseVersion
+from .models import (
+    CORRELATION_ID_LENGTH,
+    FLOW_TYPES,
+    MESSAGE_ID_LENGTH,
+    STATUSES,
+    Flow,
+    FlowVersion,
+    Response,
+    ResponseVersion,
+)
 from .params import INT32_MAX, INT32_MIN, INT64_MAX
 
 Parser = Callable[[str], Any]
@@ -333,6 +342,12 @@ RESPONSES = DatasetSpec(
         ColumnSpec('duration_ms', integer(0, INT32_MAX), help='optional, ≥ 0'),
         ColumnSpec('error_reason', text(4000), help='optional, ≤ 4,000 characters'),
         ColumnSpec('payload_bytes', integer(0, INT64_MAX), help='optional, ≥ 0'),
+        ColumnSpec('message_id', text(MESSAGE_ID_LENGTH), label='Message ID',
+                   help=f'optional, the source\'s own id (e.g. a GUID), '
+                        f'≤ {MESSAGE_ID_LENGTH} characters'),
+        ColumnSpec('correlation_id', text(CORRELATION_ID_LENGTH), label='Correlation ID',
+                   help=f'optional, shared by the runs of one message across flows, '
+                        f'≤ {CORRELATION_ID_LENGTH} characters'),
     ),
 )
 

@@ -14,6 +14,7 @@ from sqlalchemy import delete, func, insert, select
 from .clock import utc_now
 from .datasets import RESPONSES
 from .demo_data import default_until, iter_responses
+from .demo_ids import with_ids
 from .demo_shapes import DEMO, SHAPES
 from .error_reasons import reason_hash
 from .extensions import db
@@ -82,8 +83,9 @@ def seed_demo(flows: int | None = None, responses: int = 50_000, seed: int = 7,
         writer = writer_for(connection, RESPONSES, batch_id)
         chunk = []
         # Generated rows are in RESPONSES.stored_columns order: file columns, batch, hash.
-        for row in iter_responses(demo_flows, responses, until=until, seed=seed,
-                                  **profile.response_options()):
+        rows = iter_responses(demo_flows, responses, until=until, seed=seed,
+                              **profile.response_options())
+        for row in with_ids(rows, seed):
             chunk.append((*row, batch_id, reason_hash(row[6])))
             if len(chunk) >= CHUNK_ROWS:
                 writer.insert(chunk)

@@ -25,6 +25,18 @@ RESPONSES = [
     '5,inv-file,2026-03-02 02:00:00,Ok,0,1800,,734003',
 ]
 
+#: The upload layout with the optional source ids: one message (ORDER-4711) through three flows,
+#: listed out of time order; a run without a message id; a formula-like id; a row without ids.
+RESPONSE_IDS_HEADER = RESPONSE_HEADER + ',message_id,correlation_id'
+RESPONSES_IDS = [
+    '101,HR-SYNC,2026-03-10 09:00:05,OK,0,800,,,6f1c2a9e-0c1b-4d2e-9a51-3f0e8c7b2d11,ORDER-4711',
+    '102,ORD-SAP-CRM,2026-03-10 09:00:01,OK,200,120,,512,0b6f3c1d-2e4a-4c9b-8f7e-5a1d9c3e7b20,ORDER-4711',
+    '103,INV-FILE,2026-03-10 09:00:03.5,ERROR,2,2500,File not found,,,ORDER-4711',
+    '104,ORD-SAP-CRM,2026-03-10 09:05:00,OK,200,90,,,9d2e7f4a-1b3c-4e5d-8f6a-7b8c9d0e1f2a,ORDER-4712',
+    '105,INV-FILE,2026-03-10 09:06:00,OK,0,1000,,,,',
+    '106,HR-SYNC,2026-03-10 09:07:00,WARN,0,10,,, =2+3 ,ORDER-4712',
+]
+
 
 def crlf(lines):
     return '\r\n'.join(lines) + '\r\n'
@@ -75,6 +87,7 @@ def main() -> int:
          'File not found', None],
         [13, 'HR-SYNC', '2026-03-05 12:00:00', 'WARN', 0, 70.0, '=SUM(A1:A2)', None],
     ]))
+    write('responses_ids.csv', crlf([RESPONSE_IDS_HEADER] + RESPONSES_IDS))
     # -- bad files (one kind of problem each) ------------------------------------------------
     bad = {
         'missing_header.csv': crlf(['response_id,flow_code,responded_at,result_code',
@@ -93,6 +106,10 @@ def main() -> int:
         'unknown_flow.csv': crlf([RESPONSE_HEADER, '21,NO-SUCH-FLOW,2026-03-01 10:00:00,OK,200,5,,']),
         'negative_duration.csv': crlf([RESPONSE_HEADER, '21,ORD-SAP-CRM,2026-03-01 10:00:00,OK,200,-5,,']),
         'header_only.csv': crlf([RESPONSE_HEADER]),
+        'ids_too_long.csv': crlf([RESPONSE_IDS_HEADER, RESPONSES_IDS[0],
+                                  '107,ORD-SAP-CRM,2026-03-10 09:08:00,OK,200,5,,,' + 'm' * 101
+                                  + ',ORDER-4713',
+                                  '108,ORD-SAP-CRM,2026-03-10 09:09:00,OK,200,5,,,,' + 'c' * 201]),
         'empty.csv': '',
     }
     for name, content in bad.items():

@@ -6,7 +6,8 @@ from __future__ import annotations
 from flask import current_app, request
 
 from .. import __version__
-from ..browse.filters import API_MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE, RANGE_LABELS, SORTS
+from ..browse.filters import API_MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE, ID_MAX, RANGE_LABELS, SORTS
+from ..browse.trace import TRACE_LIMIT
 from ..datasets import FLOW_CODE_PATTERN
 from ..models import FLOW_TYPES, STATUSES
 
@@ -36,6 +37,9 @@ def _param(name, description, schema, repeated=False):
 RESPONSE_PARAMETERS = [
     _param('q', 'Text contained in the error reason, flow code or flow name (3–200 characters).',
            {'type': 'string', 'minLength': 3, 'maxLength': 200}),
+    _param('id', 'A message id or correlation id, matched exactly: the responses carrying it '
+                 'as either, e.g. every run of one message across flows.',
+           {'type': 'string', 'maxLength': ID_MAX}),
     _param('flow', 'Flow code; repeat or separate with commas for several.',
            {'type': 'string'}, repeated=True),
     _param('status', 'Status; repeat or separate with commas for several.',
@@ -76,7 +80,8 @@ DAILY_PARAMETERS = [
 OPERATIONS = {
     '/responses': ('listResponses', 'Responses matching the filters, one page',
                    RESPONSE_PARAMETERS, 'ResponsePage'),
-    '/responses/{response_id}': ('getResponse', 'One response', [], 'Response'),
+    '/responses/{response_id}': ('getResponse', 'One response, with the responses that share '
+                                 'its correlation id', [], 'ResponseDetail'),
     '/flows': ('listFlows', 'Flows with their last response and 7-day error rate',
                FLOW_PARAMETERS, 'FlowPage'),
     '/flows/{flow_code}': ('getFlow', 'One flow', [], 'Flow'),
@@ -106,7 +111,8 @@ SCHEMAS = {
         'responded_at': {'type': 'string', 'format': 'date-time'},
         'status': {'type': 'string', 'enum': list(STATUSES)},
         'result_code': _nullable_int, 'duration_ms': _nullable_int,
-        'error_reason': _nullable_text, 'payload_bytes': _nullable_int}},
+        'error_reason': _nullable_text, 'payload_bytes': _nullable_int,
+        'message_id': _nullable_text, 'correlation_id': _nullable_text}},
     'ResponsePage': {'type': 'object', 'properties': {
         'items': {'type': 'array', 'items': {'$ref': '#/components/schemas/Response'}},
         'page': {'type': 'object', 'properties': {
@@ -139,6 +145,20 @@ SCHEMAS = {
             'status': {'type': 'string', 'enum': list(STATUSES)},
             'responses': {'type': 'integer'}, 'duration_ms_sum': _nullable_int}}}}},
 }
+
+SCHEMAS['ResponseDetail'] = {'allOf': [{'$ref': '#/components/schemas/Response'}, {
+    'type': 'object', 'properties': {
+        'trace': {'type': 'array', 'description': 'Every response with the same correlation id '
+                  f'(this one included), across flows, oldest first; at most {TRACE_LIMIT}. '
+                  'Empty without a correlation id.',
+                  'items': {'type': 'object', 'properties': {
+                      'response_id': {'type': 'integer', 'format': 'int64'},
+                      'flow_code': {'type': 'string'},
+                      'responded_at': {'type': 'string', 'format': 'date-time'},
+                      'status': {'type': 'string', 'enum': list(STATUSES)},
+                      'message_id': _nullable_text}}},
+        'trace_capped': {'type': 'boolean', 'description': f'true: more than {TRACE_LIMIT} '
+                         'responses share the correlation id; the oldest are listed'}}}]}
 
 # Saved views (app/saved_views): listed and read here; ``view`` opens one on the lists.
 VIEW_PARAMETER = _param('view', 'A saved view\'s id: its filters replace the filter '

@@ -8,17 +8,25 @@ def utc_text(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat() + 'Z'
 
 
+#: The fields of a response in the API, in order; a trace lists fewer of them.
+RESPONSE_FIELDS = ('response_id', 'flow_code', 'responded_at', 'status', 'result_code',
+                   'duration_ms', 'error_reason', 'payload_bytes', 'message_id',
+                   'correlation_id')
+TRACE_FIELDS = ('response_id', 'flow_code', 'responded_at', 'status', 'message_id')
+
+
+def _fields(row, names) -> dict:
+    return {name: utc_text(row.responded_at) if name == 'responded_at' else getattr(row, name)
+            for name in names}
+
+
 def response_item(row) -> dict:
-    return {
-        'response_id': row.response_id,
-        'flow_code': row.flow_code,
-        'responded_at': utc_text(row.responded_at),
-        'status': row.status,
-        'result_code': row.result_code,
-        'duration_ms': row.duration_ms,
-        'error_reason': row.error_reason,
-        'payload_bytes': row.payload_bytes,
-    }
+    return _fields(row, RESPONSE_FIELDS)
+
+
+def trace_item(row) -> dict:
+    """One response of a trace (the responses sharing a correlation id)."""
+    return _fields(row, TRACE_FIELDS)
 
 
 def flow_item(summary) -> dict:

@@ -18,6 +18,7 @@ from ..browse.filters import (
     parse_size,
     parse_statuses,
 )
+from ..browse.trace import trace
 from ..clock import utc_now, utc_today
 from ..datasets import FLOW_CODE_PATTERN
 from ..params import BadValue, check_day
@@ -27,7 +28,7 @@ from ..templating import display_zone
 from . import bp
 from .openapi import openapi_document
 from .saved_views import view_note
-from .serialise import flow_item, response_item
+from .serialise import flow_item, response_item, trace_item
 
 FLOWS_DEFAULT_SIZE = 100
 DAILY_DEFAULT_DAYS = 30
@@ -69,7 +70,9 @@ def response(response_id: int):
     row = queries.get_response(response_id)
     if row is None:
         abort(404, description=f'There is no response {response_id}.')
-    return jsonify(response_item(row))
+    traced = trace(row.correlation_id)
+    return jsonify({**response_item(row), 'trace': [trace_item(other) for other in traced.rows],
+                    'trace_capped': traced.capped})
 
 
 def _flow_cursor(token: str) -> str:

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from ..datasets import FLOW_CODE_PATTERN
-from ..models import FLOW_TYPES, STATUSES
+from ..models import CORRELATION_ID_LENGTH, FLOW_TYPES, STATUSES
 from ..params import (
     CONTROL_CHARACTERS_MESSAGE,
     INT32_MAX,
@@ -50,6 +50,8 @@ PAGE_SIZES = (25, 50, 100, 200)
 DEFAULT_PAGE_SIZE = 50
 API_MAX_PAGE_SIZE = 500
 TEXT_MIN, TEXT_MAX = 3, 200
+#: The longest id the ``id`` box takes: the longer of the two id columns.
+ID_MAX = CORRELATION_ID_LENGTH
 MAX_LIST_VALUES = 50
 
 _DATE_ONLY = re.compile(r'^\d{4}-\d{2}-\d{2}$')
@@ -59,6 +61,8 @@ _DATE_ONLY = re.compile(r'^\d{4}-\d{2}-\d{2}$')
 class ResponseFilter:
     """What a person asked to see. ``start``/``end`` are naive UTC, end exclusive."""
     text: str | None = None
+    #: an exact message id or correlation id (the ``id`` box)
+    exact_id: str | None = None
     flows: tuple[str, ...] = ()
     statuses: tuple[str, ...] = ()
     range: str = RANGE_ALL
@@ -77,6 +81,8 @@ class ResponseFilter:
         args: list[tuple[str, str]] = []
         if current.text:
             args.append(('q', current.text))
+        if current.exact_id:
+            args.append(('id', current.exact_id))
         args += [('flow', code) for code in current.flows]
         args += [('status', status) for status in current.statuses]
         if current.range == RANGE_CUSTOM:
@@ -96,13 +102,14 @@ class ResponseFilter:
 
     @property
     def is_filtered(self) -> bool:
-        return bool(self.text or self.flows or self.statuses or self.range != RANGE_ALL
-                    or self.result_code is not None)
+        return bool(self.text or self.exact_id or self.flows or self.statuses
+                    or self.range != RANGE_ALL or self.result_code is not None)
 
     @property
     def countable_from_summary(self) -> bool:
         """True when the daily summary alone gives the exact number of matching rows."""
-        return not self.text and self.result_code is None and self.range == RANGE_ALL
+        return (not self.text and not self.exact_id and self.result_code is None
+                and self.range == RANGE_ALL)
 
 
 @dataclass
@@ -156,6 +163,21 @@ def parse_text(args, _context: FilterContext | None = None) -> Parsed:
     else:
         return Parsed({'text': text})
     return Parsed(errors={'q': message})
+
+
+def parse_exact_id(args, _context: FilterContext | None = None) -> Parsed:
+    """``id``: a message id or correlation id, matched exactly (surrounding spaces ignored)."""
+    exact_id = (args.get('id') or '').strip()
+    if not exact_id:
+        return Parsed()
+    if len(exact_id) > ID_MAX:
+        message = (f'An id can be at most {ID_MAX} characters (this one has '
+                   f'{len(exact_id):,}); paste the message id or correlation id alone.')
+    elif has_control_characters(exact_id):
+        message = CONTROL_CHARACTERS_MESSAGE.format(what='An id')
+    else:
+        return Parsed({'exact_id': exact_id})
+    return Parsed(errors={'id': message})
 
 
 def parse_flows(args, _context: FilterContext | None = None) -> Parsed:
@@ -287,7 +309,7 @@ def parse_moment(raw: str, zone: ZoneInfo, *, end_of_day: bool) -> datetime:
 
 
 #: The response filter's parameters, each read by its own parser.
-RESPONSE_FILTER_PARSERS = (parse_text, parse_flows, parse_statuses, parse_time_range,
+RESPONSE_FILTER_PARSERS = (parse_text, parse_exact_id, parse_flows, parse_statuses, parse_time_range,
                            parse_result_code, parse_sort, parse_size)
 
 

@@ -6,20 +6,21 @@ import math
 from dataclasses import dataclass
 
 from flask import g, has_request_context
-from sqlalchemy import func, literal, or_, select
+from sqlalchemy import Integer, func, literal, or_, select
 
 from ..database import dialect_name, ops_scalar, ops_session_execute
 from ..models import Flow, Response, ResponseDaily
 from . import keyset
 from .filters import ResponseFilter
 from .search_index import escape_like, reason_match_count, reason_matches
+from .trace import id_matches
 
 #: Above this many matching rows the count says "10,000+" instead of counting on.
 COUNT_CAP = 10_000
 
 LIST_COLUMNS = (Response.response_id, Response.flow_code, Response.responded_at, Response.status,
                 Response.result_code, Response.duration_ms, Response.error_reason,
-                Response.payload_bytes)
+                Response.payload_bytes, Response.message_id, Response.correlation_id)
 
 
 def _memo(key, compute):
@@ -87,26 +88,41 @@ def _reason_count_limit(flt: ResponseFilter) -> int:
     return max(COUNT_CAP, _scan_threshold(flt)) if dialect_name() == 'sqlite' else COUNT_CAP
 
 
+def _unindexed(column):
+    """The column in a form no index serves (same values; NULL stays NULL)."""
+    return column + 0 if isinstance(column.type, Integer) else column.concat('')
+
+
 def conditions(flt: ResponseFilter, for_page: bool = False) -> list:
     """WHERE conditions for a filter (the text filter looks up matching flows first).
-    ``for_page``: the rows are read in page order with a LIMIT (not counted)."""
+    ``for_page``: the rows are read in page order with a LIMIT (not counted).
+
+    An exact id is the most selective filter there is, so its two indexes must drive the
+    query (app/browse/trace.py): with one, the flow, status, result-code and text conditions
+    are written so that no index serves them, which keeps a planner without statistics (SQLite
+    is never ANALYZEd) from reading a busy flow's rows instead. The time range stays plain: it
+    narrows the id indexes' seeks."""
+    plain = _unindexed if flt.exact_id else (lambda column: column)
     where = []
     if flt.flows:
-        where.append(Response.flow_code.in_(flt.flows))
+        where.append(plain(Response.flow_code).in_(flt.flows))
     if flt.statuses and len(flt.statuses) < 3:
-        where.append(Response.status.in_(flt.statuses))
+        where.append(plain(Response.status).in_(flt.statuses))
     if flt.start is not None:
         where.append(Response.responded_at >= flt.start)
     if flt.end is not None:
         where.append(Response.responded_at < flt.end)
     if flt.result_code is not None:
-        where.append(Response.result_code == flt.result_code)
+        where.append(plain(Response.result_code) == flt.result_code)
+    if flt.exact_id:
+        where.append(id_matches(flt.exact_id))
     if flt.text:
         flows_match = any_flow_matches(flt.text)
         dialect = dialect_name()
-        scan = for_page and dialect == 'sqlite' and _common_text(flt, flows_match)
+        scan = bool(flt.exact_id) or (for_page and dialect == 'sqlite'
+                                      and _common_text(flt, flows_match))
         by_reason = reason_matches(dialect, flt.text, scan=scan)
-        where.append(or_(Response.flow_code.in_(flows_matching_text(flt.text)), by_reason)
+        where.append(or_(plain(Response.flow_code).in_(flows_matching_text(flt.text)), by_reason)
                      if flows_match else by_reason)
     return where
 
@@ -175,8 +191,8 @@ def count(flt: ResponseFilter) -> Count:
 
 
 def _text_only(flt: ResponseFilter) -> bool:
-    return bool(flt.text) and not (flt.flows or flt.statuses or flt.start or flt.end
-                                   or flt.result_code is not None)
+    return bool(flt.text) and not (flt.exact_id or flt.flows or flt.statuses or flt.start
+                                   or flt.end or flt.result_code is not None)
 
 
 def count_up_to(flt: ResponseFilter, limit: int) -> int:

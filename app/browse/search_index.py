@@ -39,7 +39,8 @@ def reason_matches(dialect: str, text: str, scan: bool = False) -> ColumnElement
 
     ``scan`` (SQLite): the text is common, so reading rows in the page order and probing the
     set of matching hashes finds a page sooner than fetching every match and sorting it;
-    ``reason_hash + 0`` keeps SQLite from choosing the reason index as the driving index."""
+    ``reason_hash + 0`` keeps SQLite from choosing the reason index as the driving index. (Any
+    engine, with an exact id: the id indexes drive the query, see responses.conditions.)"""
     hashes = matching_reasons(dialect, text)
     if scan:
         return (Response.reason_hash + 0).in_(hashes)

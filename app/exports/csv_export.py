@@ -19,11 +19,12 @@ BOM = '\ufeff'
 _FIRST_CHARS = frozenset(PROTECTED_PREFIXES)
 # The row layout this module relies on (the upload format, docs/architecture.md §1).
 assert EXPORT_COLUMNS == ('response_id', 'flow_code', 'responded_at', 'status', 'result_code',
-                          'duration_ms', 'error_reason', 'payload_bytes'), EXPORT_COLUMNS
+                          'duration_ms', 'error_reason', 'payload_bytes', 'message_id',
+                          'correlation_id'), EXPORT_COLUMNS
 
 
 def _safe(text):
-    """Free text (flow code, error reason) as a cell that cannot run as a formula."""
+    """Free text (flow code, error reason, the ids) as a cell that cannot run as a formula."""
     if text and text[0] in _FIRST_CHARS:
         return neutralise_formula(text)
     return text
@@ -51,7 +52,9 @@ def csv_chunks(chunks: Iterable[list], format_time, columns=None) -> Iterator[by
             buffer.truncate()
             writer.writerows([
                 (r[0], _safe(r[1]) if r[1][:1] in first else r[1], format_time(r[2]), r[3],
-                 r[4], r[5], _safe(r[6]) if r[6] and r[6][0] in first else r[6], r[7])
+                 r[4], r[5], _safe(r[6]) if r[6] and r[6][0] in first else r[6], r[7],
+                 _safe(r[8]) if r[8] and r[8][0] in first else r[8],
+                 _safe(r[9]) if r[9] and r[9][0] in first else r[9])
                 for r in rows])
             data = buffer.getvalue().encode('utf-8')
         yield data

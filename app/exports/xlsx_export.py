@@ -41,7 +41,8 @@ def write_xlsx(rows: Iterable, format_time, sheet_title: str = 'responses', colu
         header.append(cell)
     sheet.append(header)
     text_positions = {index for index, name in enumerate(EXPORT_COLUMNS)
-                      if name in ('flow_code', 'status', 'error_reason')}
+                      if name in ('flow_code', 'status', 'error_reason', 'message_id',
+                                  'correlation_id')}
     for row in rows:
         values = list(row)
         values[TIME_INDEX] = format_time(values[TIME_INDEX])

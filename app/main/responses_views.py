@@ -17,7 +17,8 @@ from flask import (
 )
 
 from ..browse import responses as queries
-from ..browse.filters import PAGE_SIZES, RANGE_LABELS, SORTS
+from ..browse.filters import ID_MAX, PAGE_SIZES, RANGE_LABELS, SORTS
+from ..browse.trace import trace
 from ..clock import utc_now
 from ..database import dialect_name
 from ..exports import EXPORT_COLUMNS, export_filename, select_columns, time_formatter
@@ -35,7 +36,8 @@ EXPORT_CHUNK_ROWS = 10_000
 
 def _form_context(parsed):
     return dict(flt=parsed.filter, errors=parsed.errors, statuses=STATUSES, sorts=SORTS,
-                range_labels=RANGE_LABELS, page_sizes=PAGE_SIZES, export_columns=EXPORT_COLUMNS)
+                range_labels=RANGE_LABELS, page_sizes=PAGE_SIZES, export_columns=EXPORT_COLUMNS,
+                id_max=ID_MAX)
 
 
 @bp.route('/responses')
@@ -64,8 +66,10 @@ def response_detail(response_id: int):
     if row is None:
         abort(404, description=f'There is no response {response_id}. It may have been removed '
                                'by a load; search for it on the Responses page.')
-    names = queries.flow_names([row.flow_code])
-    return render_template('main/response.html', row=row, flow_name=names.get(row.flow_code))
+    traced = trace(row.correlation_id)
+    names = queries.flow_names([row.flow_code] + [other.flow_code for other in traced.rows])
+    return render_template('main/response.html', row=row, flow_name=names.get(row.flow_code),
+                           names=names, trace=traced)
 
 
 def _export_filter():

@@ -17,6 +17,9 @@ from .types import Day, UtcDateTime, table_args
 
 FLOW_TYPES = ('API', 'FILE', 'QUEUE', 'BATCH', 'DB')
 STATUSES = ('OK', 'WARN', 'ERROR')
+#: Longest message id and correlation id a response keeps (NVARCHAR lengths).
+MESSAGE_ID_LENGTH = 100
+CORRELATION_ID_LENGTH = 200
 
 #: What became of a load batch (LoadBatch.status). A dry run that found no problem is
 #: "validated"; a batch whose process died before it finished is "interrupted".
@@ -76,6 +79,16 @@ class Response(db.Model):
               sqlite_where=text('reason_hash IS NOT NULL'),
               postgresql_where=text('reason_hash IS NOT NULL'),
               mssql_where=text('reason_hash IS NOT NULL')),
+        # Trace: exact search by the source's message id or correlation id, in time order
+        # (migration 0010_message_ids). Partial (filtered): rows without the id cost nothing.
+        Index('ix_responses_message_time', 'message_id', 'responded_at', 'response_id',
+              sqlite_where=text('message_id IS NOT NULL'),
+              postgresql_where=text('message_id IS NOT NULL'),
+              mssql_where=text('message_id IS NOT NULL')),
+        Index('ix_responses_correlation_time', 'correlation_id', 'responded_at', 'response_id',
+              sqlite_where=text('correlation_id IS NOT NULL'),
+              postgresql_where=text('correlation_id IS NOT NULL'),
+              mssql_where=text('correlation_id IS NOT NULL')),
     )
 
     response_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
@@ -87,6 +100,10 @@ class Response(db.Model):
     duration_ms: Mapped[int | None] = mapped_column(Integer)
     error_reason: Mapped[str | None] = mapped_column(Unicode(4000))
     payload_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    #: The source's own id of this run (a GUID, a message number), and the id that ties the
+    #: runs of one business message together across flows (trace).
+    message_id: Mapped[str | None] = mapped_column(Unicode(MESSAGE_ID_LENGTH))
+    correlation_id: Mapped[str | None] = mapped_column(Unicode(CORRELATION_ID_LENGTH))
     batch_id: Mapped[int | None] = mapped_column(Integer)
     #: ``app.error_reasons.reason_hash(error_reason)``: the reason's entry in ErrorReason.
     #: Derived by every writer, never uploaded or exported.

@@ -27,7 +27,7 @@ RENAMES: dict[int, dict[str, dict[str, str]]] = {}
 
 #: The filter parameters each page understands (anything else is not part of a view).
 PAGE_PARAMETERS = {
-    'responses': ('q', 'flow', 'status', 'range', 'from', 'to', 'result_code', 'sort', 'size'),
+    'responses': ('q', 'id', 'flow', 'status', 'range', 'from', 'to', 'result_code', 'sort', 'size'),
     'flows': ('q', 'type', 'team', 'system'),
 }
 #: The page each kind of view opens.

@@ -16,7 +16,8 @@ from tests.base import on_every_backend
 from tests.functional.browse_data import SeededTestCase
 
 RESPONSE_KEYS = {'response_id', 'flow_code', 'responded_at', 'status', 'result_code',
-                 'duration_ms', 'error_reason', 'payload_bytes'}
+                 'duration_ms', 'error_reason', 'payload_bytes', 'message_id',
+                 'correlation_id'}
 
 
 @on_every_backend
@@ -206,7 +207,7 @@ class OpenApiTests(SeededTestCase):
         bad = {'status': 'NOPE', 'range': 'NOPE', 'sort': 'NOPE', 'size': '0',
                'result_code': 'x', 'q': 'x' * 201, 'cursor': '!!', 'from': 'x', 'to': 'x',
                'flow': 'a b', 'type': 'NOPE', 'team': 'x' * 101, 'system': 'x' * 101,
-               'view': 'x', 'page': 'NOPE', 'before': '0'}
+               'view': 'x', 'page': 'NOPE', 'before': '0', 'id': 'x' * 201}
         spec = self.client.get('/api/v1/openapi.json').get_json()
         for path, operation in spec['paths'].items():
             for param in operation['get']['parameters']:

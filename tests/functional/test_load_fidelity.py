@@ -118,7 +118,8 @@ class XlsxDimensionTest(FidelityTestCase):
 
 @on_every_backend
 class ExportRoundTripTest(SeededTestCase):
-    """Export, then load the export with upsert: nothing is updated, nothing differs."""
+    """Export, then load the export with upsert: nothing is updated, nothing differs (the
+    seeded message and correlation ids included; the tricky texts are ids as well)."""
 
     @classmethod
     def setUpClass(cls):
@@ -129,7 +130,8 @@ class ExportRoundTripTest(SeededTestCase):
                                           .limit(len(TRICKY_REASONS))))
             for response_id, reason in zip(ids, TRICKY_REASONS, strict=True):
                 connection.execute(update(Response).where(Response.response_id == response_id)
-                                   .values(error_reason=reason))
+                                   .values(error_reason=reason, message_id=reason,
+                                           correlation_id=reason))
         cls.tricky_ids = ids
 
     def round_trip(self, extension: str):
@@ -144,9 +146,10 @@ class ExportRoundTripTest(SeededTestCase):
         self.assertEqual((outcome.counts.updated, outcome.counts.inserted), (0, 0))
         self.assertEqual(outcome.counts.unchanged, self.count_where())
         self.assertEqual(table_checksum('responses'), before)
-        stored = dict(db.session.execute(select(Response.response_id, Response.error_reason)
-                                         .where(Response.response_id.in_(self.tricky_ids))).all())
-        self.assertEqual([stored[i] for i in self.tricky_ids], TRICKY_REASONS)
+        for column in (Response.error_reason, Response.message_id, Response.correlation_id):
+            stored = dict(db.session.execute(select(Response.response_id, column)
+                                             .where(Response.response_id.in_(self.tricky_ids))).all())
+            self.assertEqual([stored[i] for i in self.tricky_ids], TRICKY_REASONS)
         return response
 
     def test_csv_export_loads_back_unchanged(self):

@@ -37,6 +37,8 @@ BAD_FILES = [
      'responded_at is not a date and time like 2026-03-01 14:05:09'),
     ('bad_too_long.csv', 'responses', 2, 'error_reason',
      'error_reason is 4,001 characters long; at most 4,000 allowed'),
+    ('bad_ids_too_long.csv', 'responses', 3, 'message_id',
+     'message_id is 101 characters long; at most 100 allowed'),
     ('bad_repeated_key.csv', 'responses', 4, 'response_id',
      'response_id 21 is repeated: line 2 of this file has it too'),
     ('bad_unknown_flow.csv', 'responses', 2, 'flow_code',

@@ -237,6 +237,23 @@ class SqlServerScriptTests(unittest.TestCase):
         self.assertIn("UPDATE [flowdesk].alembic_version SET version_num='0011_source_profiles'",
                       self.script)
 
+    def test_message_and_correlation_ids_with_filtered_indexes_in_the_ops_schema(self):
+        for name, length in (('message_id', 100), ('correlation_id', 200)):
+            for table in ('responses', 'response_versions'):
+                self.assertIn(f'ALTER TABLE [opsdata].[{table}] ADD {name} NVARCHAR({length}) '
+                              'NULL;', self.script)
+        self.assertIn('CREATE INDEX ix_responses_message_time ON [opsdata].[responses] '
+                      '(message_id, responded_at, response_id) WHERE message_id IS NOT NULL;',
+                      self.script)
+        self.assertIn('CREATE INDEX ix_responses_correlation_time ON [opsdata].[responses] '
+                      '(correlation_id, responded_at, response_id) '
+                      'WHERE correlation_id IS NOT NULL;', self.script)
+        self.assertNotIn('[flowdesk].[responses]', self.script)
+        self.assertIn("UPDATE [opsdata].alembic_version SET version_num='0010_message_ids'",
+                      self.script)
+        self.assertIn("UPDATE [flowdesk].alembic_version SET version_num='0010_message_ids'",
+                      self.script)
+
 
 if __name__ == '__main__':
     unittest.main()

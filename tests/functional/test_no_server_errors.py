@@ -23,7 +23,7 @@ from app.seeding import seed_demo
 from tests.base import ADMIN, FlowdeskTestCase, on_every_backend
 
 #: The query parameters each page (endpoint) reads. The API's are read from its OpenAPI document.
-RESPONSE_FILTER = ('q', 'flow', 'status', 'range', 'from', 'to', 'result_code', 'sort', 'size',
+RESPONSE_FILTER = ('q', 'id', 'flow', 'status', 'range', 'from', 'to', 'result_code', 'sort', 'size',
                    'cursor')
 PAGE_PARAMETERS = {
     'main.index': ('days',),

@@ -28,7 +28,8 @@ from tests.functional.test_faults import FLOWS_CSV
 from tests.integrity import data_checksums
 
 ROOT = Path(__file__).resolve().parents[2]
-HEADER = 'response_id,flow_code,responded_at,status,result_code,duration_ms,error_reason,payload_bytes\r\n'
+HEADER = ('response_id,flow_code,responded_at,status,result_code,duration_ms,error_reason,'
+          'payload_bytes,message_id,correlation_id\r\n')
 #: One response every 6 hours over 150 days: five to six calendar months.
 ROWS = 600
 KEEP_DAYS = 60
@@ -43,9 +44,12 @@ def write_responses(path: Path, ids: range, hours_ago) -> None:
             moment = now - timedelta(hours=hours_ago(number), microseconds=number * 1001)
             status = ('ERROR', 'WARN', 'OK', 'OK', 'OK')[number % 5]
             reason = f'Timeout on /api/orders/{number} at {moment:%H:%M:%S}' if status != 'OK' else ''
+            message_id = f'=M{number}' if number % 11 == 0 else f'{number:08x}' * (number % 4 > 0)
+            correlation_id = f'ORDER-{number // 3}' if number % 2 else ''
             handle.write(f'{number},{"ORD-SAP" if number % 3 else "INV-DWH"},'
                          f'{moment.isoformat(" ")},{status},{500 if reason else 200},'
-                         f'{number % 997},"{reason}",{number * 3 if number % 7 else ""}\r\n')
+                         f'{number % 997},"{reason}",{number * 3 if number % 7 else ""},'
+                         f'{message_id},{correlation_id}\r\n')
 
 
 def responses_checksum() -> tuple[int, str]:

@@ -13,6 +13,7 @@ from app.browse.filters import (
     Parsed,
     ResponseFilter,
     list_values,
+    parse_exact_id,
     parse_flow_filter,
     parse_flows,
     parse_response_filter,
@@ -89,13 +90,20 @@ class ValidFilterTests(unittest.TestCase):
         self.assertIn('size', parse([('size', '7')]).errors)
 
     def test_query_args_round_trip(self):
-        query = [('q', 'time out'), ('flow', 'ABC'), ('flow', 'XYZ'), ('status', 'ERROR'),
+        query = [('q', 'time out'), ('id', 'ORDER 4711'), ('flow', 'ABC'), ('flow', 'XYZ'),
+                 ('status', 'ERROR'),
                  ('from', '2026-03-01'), ('to', '2026-03-05T10:00'), ('result_code', '503'),
                  ('sort', 'oldest'), ('size', '25')]
         first = parse(query).filter
         again = parse(first.query_args()).filter
         self.assertEqual(first, again)
         self.assertTrue(first.is_filtered)
+
+    def test_an_id_alone_filters_and_is_not_counted_from_the_summary(self):
+        flt = parse([('id', 'ORDER-4711')]).filter
+        self.assertEqual(flt.query_args(), [('id', 'ORDER-4711')])
+        self.assertTrue(flt.is_filtered)
+        self.assertFalse(flt.countable_from_summary)
 
 
 class InvalidFilterTests(unittest.TestCase):
@@ -153,6 +161,16 @@ class ParameterParserTests(unittest.TestCase):
          {'q': 'Search text can be at most 200 characters.'}),
         ('text with a NUL', parse_text, PAGE, [('q', 'abc\x00')], {},
          {'q': 'Search text cannot contain control characters (such as NUL or tab).'}),
+        ('exact id', parse_exact_id, PAGE, [('id', ' 0b6f3c1d-2E4A-4c9b ')],
+         {'exact_id': '0b6f3c1d-2E4A-4c9b'}, {}),
+        ('no id', parse_exact_id, PAGE, [('id', '  ')], {}, {}),
+        ('short id', parse_exact_id, PAGE, [('id', '7')], {'exact_id': '7'}, {}),
+        ('longest id', parse_exact_id, PAGE, [('id', 'c' * 200)], {'exact_id': 'c' * 200}, {}),
+        ('id too long', parse_exact_id, API, [('id', 'c' * 201)], {},
+         {'id': 'An id can be at most 200 characters (this one has 201); paste the message id '
+                'or correlation id alone.'}),
+        ('id with a tab', parse_exact_id, PAGE, [('id', 'a\tb')], {},
+         {'id': 'An id cannot contain control characters (such as NUL or tab).'}),
         ('flows', parse_flows, PAGE, [('flow', 'ab,AB,c-1')], {'flows': ('AB', 'C-1')}, {}),
         ('bad flow keeps the good ones', parse_flows, PAGE, [('flow', 'AB,a b')],
          {'flows': ('AB',)},

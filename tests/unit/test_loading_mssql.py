@@ -39,8 +39,9 @@ class MssqlLoadStatementsTest(unittest.TestCase):
     def test_bulk_insert_is_one_parameter_array_statement(self):
         sql = self.responses.insert_sql(RESPONSES.table, RESPONSES.stored_columns)
         self.assertEqual(sql, 'INSERT INTO [ops].[responses] (response_id, flow_code, responded_at, '
-                              'status, result_code, duration_ms, error_reason, payload_bytes, batch_id, '
-                              'reason_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
+                              'status, result_code, duration_ms, error_reason, payload_bytes, '
+                              'message_id, correlation_id, batch_id, reason_hash) '
+                              'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
         versions = self.flows.insert_sql(FLOWS.version_table, self.flows.version_names)
         self.assertTrue(versions.startswith('INSERT INTO [ops].[flow_versions] (superseded_by, '
                                             'change, flow_code'))

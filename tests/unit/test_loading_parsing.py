@@ -57,6 +57,9 @@ class ParserTest(unittest.TestCase):
         ('duration_ms', '-1', 'is out of range'),
         ('status', 'fine', 'must be one of OK, WARN, ERROR'),
         ('error_reason', 'x' * 4001, 'is 4,001 characters long'),
+        ('message_id', 'x' * 101, 'is 101 characters long; at most 100 allowed'),
+        ('correlation_id', 'x' * 201, 'is 201 characters long; at most 200 allowed'),
+        ('message_id', 'a\x00b', 'holds the control character U+0000'),
     ])
     def test_response_cells_refused(self, column, raw, message):
         with self.assertRaises(ValueError) as caught:
@@ -69,6 +72,17 @@ class ParserTest(unittest.TestCase):
         ('payload_bytes', '9223372036854775807', 2**63 - 1),
     ])
     def test_whole_numbers_accepted(self, column, raw, expected):
+        self.assertEqual(parser(RESPONSES, column)(raw), expected)
+
+    @parameterized.expand([
+        ('message_id', ' 7c9e6679-7425-40de-944b-e07fc1f90ae7 ',
+         '7c9e6679-7425-40de-944b-e07fc1f90ae7'),
+        ('message_id', '', None), ('correlation_id', '   ', None),
+        ('correlation_id', 'Order 4711', 'Order 4711'),     # case and inner spaces kept
+        ('correlation_id', "'=4711", '=4711'),               # an export's formula protection
+        ('message_id', 'x' * 100, 'x' * 100), ('correlation_id', 'y' * 200, 'y' * 200),
+    ])
+    def test_ids_are_optional_exact_text(self, column, raw, expected):
         self.assertEqual(parser(RESPONSES, column)(raw), expected)
 
     def test_flow_cells(self):
@@ -88,7 +102,8 @@ class ParserTest(unittest.TestCase):
     def test_specs_name_design_columns_in_order(self):
         self.assertEqual(RESPONSES.export_columns, ['response_id', 'flow_code', 'responded_at',
                                                     'status', 'result_code', 'duration_ms',
-                                                    'error_reason', 'payload_bytes'])
+                                                    'error_reason', 'payload_bytes',
+                                                    'message_id', 'correlation_id'])
         self.assertEqual(FLOWS.key, 'flow_code')
         self.assertEqual(normalise_header(' \ufeffFlow Code '), 'flow_code')
 

@@ -1,6 +1,6 @@
 """Retention's dense parts: the month ranges a purge walks, the batched DELETE each dialect
 gets (SQL Server compiled with the mssql dialect), the RESPONSES_RETENTION_DAYS setting, and
-gzip files as the loader's sniffing sees them."""
+gzip files as the loader's sniffing sees them, and month files of an older layout."""
 from __future__ import annotations
 
 import gzip
@@ -16,6 +16,7 @@ from sqlalchemy.dialects.mssql import pyodbc
 from app.datasets import RESPONSES
 from app.loading.problems import FileRejected
 from app.loading.sniff import CSV_GZ, detect_kind
+from app.retention.archive import archived_ids, write_month
 from app.retention.purge import batch_delete, in_range, month_ranges
 from config import Config
 
@@ -93,3 +94,38 @@ class GzipSniffTests(unittest.TestCase):
         path.write_bytes(b'\x1f\x8b\x08\x00' + b'not deflate data' * 4)
         with self.assertRaisesRegex(FileRejected, 'damaged or incomplete'):
             detect_kind(path)
+
+
+class ArchiveLayoutTests(unittest.TestCase):
+    """A month file written before the upload layout gained the id columns is rewritten in
+    today's layout when the month is added to: one header, older rows with empty ids."""
+    OLD_HEADER = ('response_id,flow_code,responded_at,status,result_code,duration_ms,'
+                  'error_reason,payload_bytes')
+
+    def setUp(self):
+        self.path = Path(tempfile.mkdtemp()) / 'responses_2025-01.csv.gz'
+
+    def rows(self) -> list[str]:
+        with gzip.open(self.path, 'rt', encoding='utf-8', newline='') as handle:
+            return handle.read().splitlines()
+
+    def test_an_older_layout_is_rewritten_with_empty_ids(self):
+        with gzip.open(self.path, 'wt', encoding='utf-8', newline='') as handle:
+            handle.write(f'{self.OLD_HEADER}\r\n1,ORD,2025-01-01 00:00:00.000000Z,ERROR,1,5,'
+                         "'=bad,7\r\n")
+        written = write_month(self.path, [(2, 'ORD', datetime(2025, 1, 2), 'OK', 0, 3, None, None,
+                                           'guid-2', '=ORDER-2')], archived_ids(self.path))
+        self.assertEqual(written, 1)
+        self.assertEqual(self.rows(), [
+            ','.join(RESPONSES.export_columns),
+            "1,ORD,2025-01-01 00:00:00.000000Z,ERROR,1,5,'=bad,7,,",
+            "2,ORD,2025-01-02 00:00:00.000000Z,OK,0,3,,,guid-2,'=ORDER-2"])
+        self.assertEqual(archived_ids(self.path), {1, 2})
+
+    def test_todays_layout_is_appended_as_it_is(self):
+        row = (1, 'ORD', datetime(2025, 1, 1), 'OK', 0, 3, None, None, None, 'C-1')
+        write_month(self.path, [row], set())
+        write_month(self.path, [(2, *row[1:])], {1})
+        self.assertEqual(self.rows(), [','.join(RESPONSES.export_columns),
+                                       '1,ORD,2025-01-01 00:00:00.000000Z,OK,0,3,,,,C-1',
+                                       '2,ORD,2025-01-01 00:00:00.000000Z,OK,0,3,,,,C-1'])

@@ -7,6 +7,7 @@ from sqlalchemy import create_mock_engine, select
 from sqlalchemy.dialects import mssql, postgresql
 
 from app import create_app
+from app.browse.filters import ResponseFilter
 from app.extensions import db
 from app.models import Response
 from tests.base import FlowdeskTestCase
@@ -78,6 +79,42 @@ class SqlServerDdlTests(unittest.TestCase):
         self.assertIn('CREATE INDEX ix_responses_reason_time ON [opsdata].[responses] '
                       '(reason_hash, responded_at, response_id) WHERE reason_hash IS NOT NULL',
                       self.ops_ddl)
+
+    def test_source_ids_and_their_filtered_indexes(self):
+        self.assertIn('message_id NVARCHAR(100) NULL', self.ops_ddl)
+        self.assertIn('correlation_id NVARCHAR(200) NULL', self.ops_ddl)
+        self.assertIn('CREATE INDEX ix_responses_message_time ON [opsdata].[responses] '
+                      '(message_id, responded_at, response_id) WHERE message_id IS NOT NULL',
+                      self.ops_ddl)
+        self.assertIn('CREATE INDEX ix_responses_correlation_time ON [opsdata].[responses] '
+                      '(correlation_id, responded_at, response_id) '
+                      'WHERE correlation_id IS NOT NULL', self.ops_ddl)
+
+    def test_the_id_filter_is_two_exact_matches_each_fit_for_its_filtered_index(self):
+        from app.browse.responses import base_select
+        from app.browse.trace import id_matches
+        engine = db.engines['ops']
+        compiled = base_select(ResponseFilter(exact_id='ORDER-4711')).compile(
+            dialect=mssql.dialect(),
+            schema_translate_map=engine.get_execution_options()['schema_translate_map'],
+            render_schema_translate=True)
+        sql = str(compiled)
+        self.assertIn('FROM [opsdata].[responses]', sql)
+        self.assertIn('WHERE [opsdata].[responses].message_id IS NOT NULL AND '
+                      '[opsdata].[responses].message_id = :message_id_1 OR '
+                      '[opsdata].[responses].correlation_id IS NOT NULL AND '
+                      '[opsdata].[responses].correlation_id = :correlation_id_1',
+                      ' '.join(sql.split()))
+        self.assertEqual(list(compiled.params.values()), ['ORDER-4711', 'ORDER-4711'])
+        self.assertEqual(len(id_matches('x').compile(dialect=mssql.dialect()).params), 2)
+        # Next to an id, the other filters are written so that no index of theirs competes.
+        narrowed = ' '.join(str(base_select(ResponseFilter(
+            exact_id='x', flows=('ORD',), statuses=('ERROR',), result_code=500)).compile(
+            dialect=mssql.dialect())).split())
+        self.assertIn('([ops].[responses].flow_code + :flow_code_1) IN', narrowed)
+        self.assertIn('([ops].[responses].status + :status_1) IN', narrowed)
+        self.assertIn('[ops].[responses].result_code + :result_code_1 = :param_', narrowed)
+        self.assertIn('AND ([ops].[responses].message_id IS NOT NULL AND', narrowed)
 
     def test_timestamps_are_datetime2(self):
         self.assertIn('responded_at DATETIME2(6) NOT NULL', self.ops_ddl)
