@@ -11,7 +11,6 @@ from pathlib import Path
 
 from parameterized import parameterized
 
-from app.datasets import RESPONSES
 from app.extensions import db
 from app.jobs import JobContext, get_job
 from app.jobs.runner import run_job
@@ -48,10 +47,9 @@ class ProfileLoadCase(FlowdeskTestCase):
                                     profile=resolve(profile), **options))
 
     def assert_ids(self, row, source_id: str):
-        """The source's own id and correlation id, where the dataset keeps them."""
-        if 'message_id' in RESPONSES.column_names:
-            self.assertEqual((row.message_id, row.correlation_id),
-                             (source_id, CORRELATION[source_id]))
+        """The source's own id and its correlation id are kept, for the id search and trace."""
+        self.assertEqual((row.message_id, row.correlation_id),
+                         (source_id, CORRELATION[source_id]))
 
     def assert_cpi_rows(self):
         rows = stored_responses()
@@ -113,8 +111,6 @@ class BuiltInProfileTests(ProfileLoadCase):
         self.assertEqual(table_checksum('responses'), before)
 
     def test_the_same_derived_id_with_another_message_id_is_an_error_with_its_line(self):
-        if 'message_id' not in RESPONSES.column_names:
-            self.skipTest('this version of responses has no message_id column')
         guid = 'AGWx3l1Hq7Wm3Ke9Pz2Nc5Vd8Tfa'  # line 4 of the CPI fixture
         path = Path(self.databases.folder) / 'collision.csv'
         path.write_text('response_id,flow_code,responded_at,status,message_id\r\n'
@@ -140,8 +136,9 @@ class BuiltInProfileTests(ProfileLoadCase):
         self.assertFalse(outcome.ok)
         problem = outcome.problems.kept[0]
         self.assertEqual(problem.line, 1)
-        self.assertIn('This file lacks the columns MessageGuid, IntegrationFlowName, LogEnd, '
-                      'LogStart that the source profile', problem.message)
+        self.assertIn('This file lacks the columns MessageGuid, CorrelationId, '
+                      'IntegrationFlowName, LogEnd, LogStart that the source profile',
+                      problem.message)
 
 
 @on_every_backend
