@@ -14,7 +14,7 @@ from werkzeug.datastructures import FileStorage
 
 from app.extensions import db
 from app.models import Inbox, LoadBatch, SourceProfile
-from app.profiles.builtins import LOGIC_APPS, SAP_CPI
+from app.profiles.builtins import LOGIC_APPS, SAP_CPI, SAP_CPI_DEFINITION
 from app.profiles.definition import loads
 from tests.base import ADMIN, FlowdeskTestCase, on_every_backend
 from tests.csrf_helpers import form_page, token_from
@@ -99,6 +99,13 @@ class UploadRecognitionTests(FlowdeskTestCase):
         self.assertEqual(response.status_code, 302)
         batch = db.session.scalars(db.select(LoadBatch).order_by(LoadBatch.id.desc())).first()
         self.assertEqual((batch.status, batch.profile), ('failed', None))
+
+    def test_an_admins_profile_wins_over_a_built_in_one_with_the_same_signature(self):
+        add_profile('CPI EU', {**SAP_CPI_DEFINITION, 'columns': {
+            **SAP_CPI_DEFINITION['columns'],
+            'flow_code': {'lookup': 'IntegrationFlowName', 'unknown': 'reject',
+                          'flows': {'SalesOrderReplication': 'ORDER-INTAKE'}}}})
+        self.assertPageContains(self.upload(CPI_FILE), 'Recognised as CPI EU')
 
     def test_a_file_in_flowdesks_own_layout_is_not_recognised(self):
         path = Path(self.databases.folder) / 'own.csv'
