@@ -273,8 +273,9 @@ class Loader:
             value = values[key_index]
             earlier = seen[value] if value in seen else kept.get(value)
             if earlier is not None:
-                problems.add(line, key, value, f'{key} {value} is repeated: line {earlier} '
-                                               'of this file has it too.')
+                column, shown = self.key_named(values)
+                problems.add(line, column, shown, f'{column} {shown} is repeated: line {earlier} '
+                                                  'of this file has it too.')
                 continue
             seen[value] = line
             old = existing.get(value)
@@ -286,11 +287,13 @@ class Loader:
                              f'stored for {old[identity]} (two ids give the same number): '
                              'load this row with an id of its own.')
             elif old[width] == batch_id:
-                problems.add(line, key, value, f'{key} {value} is repeated: an earlier line of '
-                                               'this file has it too.')
+                column, shown = self.key_named(values)
+                problems.add(line, column, shown, f'{column} {shown} is repeated: an earlier '
+                                                  'line of this file has it too.')
             elif self.mode == 'append':
-                problems.add(line, key, value,
-                             f'{key} {value} already exists (loaded by batch #{old[width]}). '
+                column, shown = self.key_named(values)
+                problems.add(line, column, shown,
+                             f'{column} {shown} already exists (loaded by batch #{old[width]}). '
                              'Append only adds new keys: use upsert or replace to change it.')
             elif tuple(old[:width]) == tuple(values[:width]):
                 rows.unchanged.append((value, line))
@@ -298,6 +301,13 @@ class Loader:
                 rows.updates.append(values)
                 rows.old_rows.append(old)
         return rows
+
+    def key_named(self, values: list) -> tuple[str, object]:
+        """How a problem names a row's key: the dataset's key, or the text id (under its source
+        column) that a source profile derived the key from."""
+        if self.identity_index is None:
+            return self.key, values[self.key_index]
+        return self.labels[self.identity_index], values[self.identity_index]
 
     def note_days(self, rows: SortedChunk) -> None:
         """The UTC days whose summary the written rows change (old and new times)."""

@@ -166,6 +166,20 @@ class RejectedSourceFileTests(ProfileLoadCase):
         self.assertEqual(outcome.counts.inserted + outcome.counts.updated, 0)
         self.assertEqual(table_checksum('responses'), before)
 
+    def test_a_message_listed_twice_is_named_by_its_source_id(self):
+        path = Path(self.databases.folder) / 'twice.csv'
+        lines = CPI_FILE.read_text(encoding='utf-8').splitlines()
+        path.write_text('\r\n'.join(lines + [lines[3]]) + '\r\n', encoding='utf-8')
+        outcome = self.load(path, SAP_CPI)
+        self.assertEqual([(p.line, p.column, p.value, p.message) for p in outcome.problems.kept],
+                         [(10, 'MessageGuid', 'AGWx3l1Hq7Wm3Ke9Pz2Nc5Vd8Tfa',
+                           'MessageGuid AGWx3l1Hq7Wm3Ke9Pz2Nc5Vd8Tfa is repeated: line 4 of this '
+                           'file has it too.')])
+        self.assertTrue(self.load(CPI_FILE, SAP_CPI).ok)
+        appended = self.load(CPI_FILE, SAP_CPI, mode='append', allow_duplicate=True)
+        self.assertIn('MessageGuid AGWx3kV0n6h1sQ8R2mZp7YtLcUa9 already exists',
+                      appended.problems.kept[0].message)
+
     def test_unknown_flow_name_rejected_by_a_lookup_that_rejects(self):
         add_profile('Plattform', CUSTOM)
         path = Path(self.databases.folder) / 'plattform.csv'
