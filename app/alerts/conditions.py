@@ -1,17 +1,18 @@
 """Which flows meet a rule's condition now: read-only queries on the ops database.
 
 Work is bounded by indexes, not by table size: the error rate reads the last W minutes through
-``ix_responses_responded_at``; consecutive errors read each flow's last N responses and silence
-each flow's latest response through ``ix_responses_flow_time`` (one index seek per flow). Each
-of these is read once per evaluation, however many rules use it (``Readings``).
+``ix_responses_responded_at``; consecutive errors and silence read each flow's last N responses
+through ``ix_responses_flow_time`` (one index seek per flow, 25 seeks per statement).
+Each of these is read once per evaluation, however many rules use it (``Readings``).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from croniter import croniter
-from sqlalchemy import case, func, select
+from sqlalchemy import bindparam, case, func, select, union_all
 from sqlalchemy.engine import Connection
 
 from ..models import Flow, LoadBatch, Response
@@ -54,18 +55,54 @@ def in_scope(rule: AlertRule, flows: list[FlowInfo]) -> list[FlowInfo]:
             if value in (flow.source_system.casefold(), flow.target_system.casefold())]
 
 
+#: Flows whose latest responses one statement reads (a UNION ALL of one index seek each). Every
+#: statement has this many seeks (the last one repeats a flow), so one shape is compiled per
+#: process; a wider one reads in fewer round trips but takes longer to compile.
+SEEKS_PER_STATEMENT = 25
+
+
+@lru_cache(maxsize=16)
+def latest_statement(seeks: int, depth: int):
+    """The UNION ALL of ``seeks`` index seeks (parameters ``code_0`` …), built once per shape
+    so that SQLAlchemy compiles it once per process, not once per evaluation."""
+    parts = [select(Response.flow_code, Response.status, Response.responded_at,
+                    Response.response_id).where(Response.flow_code == bindparam(f'code_{index}'))
+             .order_by(Response.responded_at.desc(), Response.response_id.desc())
+             .limit(depth).subquery() for index in range(seeks)]
+    return union_all(*[select(part) for part in parts]) if seeks > 1 else select(parts[0])
+
+
+def latest_responses(connection: Connection, flow_codes: list[str],
+                     depth: int) -> dict[str, list[tuple[str, datetime]]]:
+    """flow code -> its latest ``depth`` (status, time), newest first: one seek per flow on
+    ``ix_responses_flow_time``, ``SEEKS_PER_STATEMENT`` flows per statement."""
+    found: dict[str, list[tuple]] = {code: [] for code in flow_codes}
+    seen = set()
+    for start in range(0, len(flow_codes), SEEKS_PER_STATEMENT):
+        codes = flow_codes[start:start + SEEKS_PER_STATEMENT]
+        codes += codes[-1:] * (SEEKS_PER_STATEMENT - len(codes))
+        statement = latest_statement(SEEKS_PER_STATEMENT, depth)
+        for row in connection.execute(statement, {f'code_{index}': code
+                                                  for index, code in enumerate(codes)}):
+            if row[3] not in seen:
+                seen.add(row[3])
+                found[row[0]].append(tuple(row[1:]))
+    return {code: [(status, at) for status, at, _id in
+                   sorted(rows, key=lambda row: (row[1], row[2]), reverse=True)]
+            for code, rows in found.items()}
+
+
 class Readings:
     """What the rules of one evaluation read, each read once however many rules need it: the
-    counts per flow over a window (one grouped range read per distinct window), each flow's
-    latest statuses (to the deepest consecutive-errors rule) and its latest response time."""
+    counts per flow over a window (one grouped range read per distinct window), and each flow's
+    latest statuses (to the deepest consecutive-errors rule) with its latest response time."""
 
     def __init__(self, connection: Connection, now: datetime, depth: int = 1):
         self.connection = connection
         self.now = now
         self.depth = max(depth, 1)
         self._windows: dict[int, dict[str, tuple[int, int]]] = {}
-        self._statuses: dict[str, list[str]] = {}
-        self._last: dict[str, datetime | None] = {}
+        self._latest: dict[str, list[tuple[str, datetime]]] = {}
 
     def window_counts(self, minutes: int) -> dict[str, tuple[int, int]]:
         """flow_code -> (responses, errors) since ``minutes`` ago."""
@@ -79,19 +116,18 @@ class Readings:
                                       for code, total, failed in rows}
         return self._windows[minutes]
 
+    def read_latest(self, flows: list[FlowInfo]) -> None:
+        """Read the latest responses of the flows not read yet (before asking per flow)."""
+        wanted = [flow.flow_code for flow in flows if flow.flow_code not in self._latest]
+        if wanted:
+            self._latest.update(latest_responses(self.connection, wanted, self.depth))
+
     def latest_statuses(self, flow_code: str) -> list[str]:
-        if flow_code not in self._statuses:
-            self._statuses[flow_code] = self.connection.scalars(
-                select(Response.status).where(Response.flow_code == flow_code)
-                .order_by(Response.responded_at.desc(), Response.response_id.desc())
-                .limit(self.depth)).all()
-        return self._statuses[flow_code]
+        return [status for status, _at in self._latest[flow_code]]
 
     def last_response_at(self, flow_code: str) -> datetime | None:
-        if flow_code not in self._last:
-            self._last[flow_code] = self.connection.scalar(
-                select(func.max(Response.responded_at)).where(Response.flow_code == flow_code))
-        return self._last[flow_code]
+        rows = self._latest[flow_code]
+        return rows[0][1] if rows else None
 
 
 def error_rate_hits(readings: Readings, rule: AlertRule, flows: list[FlowInfo]) -> dict[str, str]:
@@ -110,12 +146,24 @@ def error_rate_hits(readings: Readings, rule: AlertRule, flows: list[FlowInfo]) 
 
 def consecutive_hits(readings: Readings, rule: AlertRule, flows: list[FlowInfo]) -> dict[str, str]:
     count = rule.consecutive_errors
+    readings.read_latest(flows)
     hits = {}
     for flow in flows:
         statuses = readings.latest_statuses(flow.flow_code)[:count]
         if len(statuses) == count and all(status == 'ERROR' for status in statuses):
             hits[flow.flow_code] = f'The last {count} responses were all errors.'
     return hits
+
+
+@lru_cache(maxsize=1024)
+def valid_schedule(schedule: str) -> bool:
+    return croniter.is_valid(schedule)
+
+
+@lru_cache(maxsize=4096)
+def next_run(schedule: str, last: datetime) -> datetime:
+    """The schedule's next run after ``last`` (the same for every silence rule of a tick)."""
+    return croniter(schedule, last).get_next(datetime)
 
 
 def silent_since(flow: FlowInfo, rule: AlertRule, last: datetime | None,
@@ -126,10 +174,10 @@ def silent_since(flow: FlowInfo, rule: AlertRule, last: datetime | None,
     is more than the window ago."""
     grace = timedelta(minutes=rule.window_minutes)
     seen = 'no response ever' if last is None else f'last response at {last:%Y-%m-%d %H:%M} UTC'
-    if rule.use_schedule and flow.schedule and croniter.is_valid(flow.schedule):
+    if rule.use_schedule and flow.schedule and valid_schedule(flow.schedule):
         if last is None:
             return f'Silent: {seen}; expected on the schedule "{flow.schedule}".'
-        expected = croniter(flow.schedule, last).get_next(datetime)
+        expected = next_run(flow.schedule, last)
         if now > expected + grace:
             return (f'Silent: {seen}; the schedule "{flow.schedule}" expected one by '
                     f'{expected:%Y-%m-%d %H:%M} UTC (grace {rule.window_minutes} minutes).')
@@ -140,6 +188,7 @@ def silent_since(flow: FlowInfo, rule: AlertRule, last: datetime | None,
 
 
 def silence_hits(readings: Readings, rule: AlertRule, flows: list[FlowInfo]) -> dict[str, str]:
+    readings.read_latest(flows)
     hits = {}
     for flow in flows:
         reason = silent_since(flow, rule, readings.last_response_at(flow.flow_code), readings.now)

@@ -17,7 +17,8 @@ from ..models.notice_models import Profile, Subscription
 from ..models.view_models import SavedView
 from ..saved_views.store import ViewRefused, get_visible, visible_views
 from . import bp
-from .notices import address_of, subscription_of_token
+from .audience import address_of
+from .notices import subscription_of_token
 
 
 class ProfileForm(FlaskForm):

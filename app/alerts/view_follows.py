@@ -22,15 +22,17 @@ def visible_to(view: SavedView, login: str) -> bool:
     return view.owner_login == login or view.shared or bool(view.team)
 
 
-def view_covers(view: SavedView, flow_code: str) -> bool:
+def view_flows(view: SavedView) -> set[str] | None:
+    """The flow codes the view shows today; None when it shows every flow."""
     args = open_query(view.page, view.query, view.query_version).args
     if view.page == 'responses':
         named = {code.strip().upper() for key, value in args if key == 'flow'
                  for code in value.split(',') if code.strip()}
-        return not named or flow_code in named
+        return named or None
     parsed = parse_flow_filter(MultiDict(args))
     if not parsed.ok:
-        return False
+        return set()
     with engine_for('ops').connect() as connection:
-        return connection.scalar(select(Flow.flow_code).where(
-            Flow.flow_code == flow_code, *flow_conditions(parsed.filter))) is not None
+        return set(connection.scalars(select(Flow.flow_code).where(
+            *flow_conditions(parsed.filter))))
+

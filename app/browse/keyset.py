@@ -6,6 +6,10 @@ rows share a timestamp). Sorting by duration has two segments — rows with a du
 without one — so responses without a duration always come last and every dialect (SQLite and SQL
 Server sort NULL first, PostgreSQL last) pages the same way.
 
+Sorting by duration reads ``ix_responses_duration`` in order and stops after the page; when the
+other filters match few rows, the caller asks for those rows to be sorted instead
+(``sorted_here``, decided by ``responses.sort_matches``): the same order, another plan.
+
 A cursor names the row a page continues from: the direction, the segment, the key value and the
 response id, plus the page number shown to people. It is opaque (base64url JSON) and checked when
 read back; a damaged or foreign cursor is a clear error, not a 500.
@@ -25,6 +29,7 @@ from ..models import Response
 from ..params import INT32_MAX, INT64_MAX, is_whole_number
 
 FORWARD, BACKWARD = 'n', 'p'
+DURATION_SORTS = ('slowest', 'fastest')
 
 
 class CursorError(ValueError):
@@ -106,22 +111,37 @@ def _read_key(segment: Segment, value) -> tuple[object, bool]:
     return value, is_whole_number(value, 0, INT32_MAX)
 
 
-def _after(segment: Segment, value, response_id: int, reverse: bool) -> ColumnElement:
+def _key(segment: Segment, sorted_here: bool):
+    """The segment's key as the query names it. ``sorted_here``: ``key + 0``, the same values,
+    which no index can supply, so the engine reads the rows through the filters' own indexes
+    and sorts them (the right plan when few rows match; see ``responses.duration_plan``)."""
+    return segment.key + 0 if sorted_here and segment.key is not None else segment.key
+
+
+def _id(sorted_here: bool):
+    """The response id, likewise hidden when ``sorted_here``: otherwise an engine may walk the
+    primary key in id order (the rows without a duration) testing the filters on every row."""
+    return _ID + 0 if sorted_here else _ID
+
+
+def _after(segment: Segment, value, response_id: int, reverse: bool,
+           sorted_here: bool = False) -> ColumnElement:
     """Rows strictly after (value, id) in the segment's order (or before it when ``reverse``).
     Written as ``key <= v AND (key < v OR id < i)`` rather than a row-value comparison, which
     SQL Server lacks; every engine turns the first half into an index range."""
     descending = segment.descending != reverse
+    row_id = _id(sorted_here)
     if segment.key is None:
-        return _ID < response_id if descending else _ID > response_id
-    key = segment.key
+        return row_id < response_id if descending else row_id > response_id
+    key = _key(segment, sorted_here)
     if descending:
-        return and_(key <= value, or_(key < value, _ID < response_id))
-    return and_(key >= value, or_(key > value, _ID > response_id))
+        return and_(key <= value, or_(key < value, row_id < response_id))
+    return and_(key >= value, or_(key > value, row_id > response_id))
 
 
-def _ordered(segment: Segment, reverse: bool):
+def _ordered(segment: Segment, reverse: bool, sorted_here: bool = False):
     descending = segment.descending != reverse
-    columns = ([segment.key] if segment.key is not None else []) + [_ID]
+    columns = ([_key(segment, sorted_here)] if segment.key is not None else []) + [_id(sorted_here)]
     return [column.desc() if descending else column.asc() for column in columns]
 
 
@@ -144,11 +164,12 @@ class Page:
 
 
 def seek(execute, base: Select, sort: str, size: int, reverse: bool = False,
-         start_segment: int = 0, position: tuple | None = None):
+         start_segment: int = 0, position: tuple | None = None, sorted_here: bool = False):
     """Yield (segment index, rows of that segment) in order from a position, at most ``size``
     rows in all (one query per segment reached).
 
-    ``execute(statement)`` runs a select and returns its rows; ``base`` carries the filters."""
+    ``execute(statement)`` runs a select and returns its rows; ``base`` carries the filters.
+    ``sorted_here``: sort the matching rows rather than read the key's index (``_key``)."""
     segments = ORDERS[sort]
     indexes = range(start_segment, -1, -1) if reverse else range(start_segment, len(segments))
     remaining = size
@@ -156,10 +177,11 @@ def seek(execute, base: Select, sort: str, size: int, reverse: bool = False,
         segment = segments[index]
         statement = base
         if segment.where is not None:
-            statement = statement.where(segment.where)
+            statement = statement.where(_segment_where(segment, sorted_here))
         if position is not None and index == start_segment:
-            statement = statement.where(_after(segment, position[0], position[1], reverse))
-        statement = statement.order_by(*_ordered(segment, reverse)).limit(remaining)
+            statement = statement.where(_after(segment, position[0], position[1], reverse,
+                                               sorted_here))
+        statement = statement.order_by(*_ordered(segment, reverse, sorted_here)).limit(remaining)
         rows = execute(statement)
         if rows:
             yield index, rows
@@ -168,14 +190,23 @@ def seek(execute, base: Select, sort: str, size: int, reverse: bool = False,
             return
 
 
+def _segment_where(segment: Segment, sorted_here: bool) -> ColumnElement:
+    """The segment's rows (duration or none); on the hidden key when ``sorted_here``."""
+    if not sorted_here or segment.where is None:
+        return segment.where
+    hidden = _DURATION + 0
+    return hidden.is_not(None) if segment.key is not None else hidden.is_(None)
+
+
 def _flat(batches) -> list[tuple[int, object]]:
     return [(index, row) for index, rows in batches for row in rows]
 
 
-def fetch_page(execute, base: Select, sort: str, cursor: Cursor | None, size: int) -> Page:
+def fetch_page(execute, base: Select, sort: str, cursor: Cursor | None, size: int,
+               sorted_here: bool = False) -> Page:
     """One page of rows and the cursors around it."""
     if cursor is None:
-        found = _flat(seek(execute, base, sort, size + 1))
+        found = _flat(seek(execute, base, sort, size + 1, sorted_here=sorted_here))
         has_more, found = len(found) > size, found[:size]
         page_number, has_before = 1, False
         has_after = has_more
@@ -183,7 +214,7 @@ def fetch_page(execute, base: Select, sort: str, cursor: Cursor | None, size: in
         backward = cursor.direction == BACKWARD
         found = _flat(seek(execute, base, sort, size + 1, reverse=backward,
                            start_segment=cursor.segment,
-                           position=(cursor.value, cursor.response_id)))
+                           position=(cursor.value, cursor.response_id), sorted_here=sorted_here))
         has_more, found = len(found) > size, found[:size]
         page_number = cursor.page
         if backward:
@@ -206,13 +237,13 @@ def fetch_page(execute, base: Select, sort: str, cursor: Cursor | None, size: in
     return Page([row for _index, row in found], page_number, next_cursor, prev_cursor)
 
 
-def iter_chunks(execute, base: Select, sort: str, chunk: int):
+def iter_chunks(execute, base: Select, sort: str, chunk: int, sorted_here: bool = False):
     """Every matching row in order, as lists of at most ``chunk`` rows, one query per list
     (exports): memory stays flat however many rows match."""
     position, segment = None, 0
     while True:
         batches = list(seek(execute, base, sort, chunk, start_segment=segment,
-                            position=position))
+                            position=position, sorted_here=sorted_here))
         for _index, rows in batches:
             yield rows
         if sum(len(rows) for _index, rows in batches) < chunk:

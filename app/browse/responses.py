@@ -17,6 +17,9 @@ from .trace import id_matches
 
 #: Above this many matching rows the count says "10,000+" instead of counting on.
 COUNT_CAP = 10_000
+#: A duration sort with filters beyond the time range sorts the matching rows, up to this many;
+#: past it, the person is asked to narrow the filters (``duration_plan``).
+SORT_CAP = 50_000
 
 LIST_COLUMNS = (Response.response_id, Response.flow_code, Response.responded_at, Response.status,
                 Response.result_code, Response.duration_ms, Response.error_reason,
@@ -131,11 +134,51 @@ def base_select(flt: ResponseFilter, columns=LIST_COLUMNS):
     return select(*columns).where(*conditions(flt, for_page=True))
 
 
+def narrows_beyond_time(flt: ResponseFilter) -> bool:
+    """Filters other than the time range (flows, one or two statuses, result code, text)."""
+    return bool(flt.flows or 0 < len(flt.statuses) < 3 or flt.result_code is not None
+                or flt.text)
+
+
+def _duration_count_limit(flt: ResponseFilter) -> int:
+    return SORT_CAP if narrows_beyond_time(flt) else max(COUNT_CAP, _scan_threshold(flt))
+
+
+def duration_plan(flt: ResponseFilter) -> str:
+    """How a duration sort reads its page: ``walk`` ``ix_responses_duration`` in order (no
+    filter, or a time range matching many rows: the index carries the time, so the walk reads
+    about size × total / matches index entries, at most √(size × total)); ``sort`` the matching
+    rows read through the filters' own indexes (at most SORT_CAP, or √(size × total) for a time
+    range alone); ``refuse`` when other filters match more than SORT_CAP rows, because walking
+    the duration order while testing filters that go with duration (a flow, a status, a
+    result code, a reason) can read the whole table. Counting stops at the limit, so the choice
+    itself reads at most that many index entries."""
+    if flt.sort not in keyset.DURATION_SORTS:
+        return 'time'
+    if not narrows_beyond_time(flt):
+        if flt.start is None and flt.end is None:
+            return 'walk'
+        threshold = _scan_threshold(flt)
+        return 'sort' if count_up_to_memo(flt, _duration_count_limit(flt)) <= threshold \
+            else 'walk'
+    return 'sort' if count_up_to_memo(flt, SORT_CAP) <= SORT_CAP else 'refuse'
+
+
+def duration_sort_problem(flt: ResponseFilter) -> str | None:
+    """The message for a duration sort over too many rows (pages and API alike), or None."""
+    if duration_plan(flt) != 'refuse':
+        return None
+    return (f'Sorting by duration sorts every matching response, and more than {SORT_CAP:,} '
+            'match these filters: narrow them (a shorter time range, a flow, a status) or sort '
+            'by time.')
+
+
 def fetch_page(flt: ResponseFilter, cursor: keyset.Cursor | None) -> keyset.Page:
     execute = ops_session_execute
     if flt.text and dialect_name() != 'sqlite':
         execute = keys_first
-    return keyset.fetch_page(execute, base_select(flt), flt.sort, cursor, flt.size)
+    return keyset.fetch_page(execute, base_select(flt), flt.sort, cursor, flt.size,
+                             sorted_here=duration_plan(flt) == 'sort')
 
 
 def keys_first(statement):
@@ -184,7 +227,8 @@ def count(flt: ResponseFilter) -> Count:
             return Count(COUNT_CAP, True)
         if not flows_match:
             return Count(reasons, False)
-    found = count_up_to(flt, COUNT_CAP)
+    found = count_up_to_memo(flt, _duration_count_limit(flt)
+                             if flt.sort in keyset.DURATION_SORTS else COUNT_CAP)
     if found > COUNT_CAP:
         return Count(COUNT_CAP, True)
     return Count(found, False)
@@ -200,6 +244,12 @@ def count_up_to(flt: ResponseFilter, limit: int) -> int:
     limited = select(literal(1)).select_from(Response.__table__).where(*conditions(flt)) \
         .limit(limit + 1).subquery()
     return int(ops_scalar(select(func.count()).select_from(limited)))
+
+
+def count_up_to_memo(flt: ResponseFilter, limit: int) -> int:
+    """``count_up_to``, once per request: the duration sort's plan and the count shown share
+    it."""
+    return _memo(('count_up_to', flt, limit), lambda: count_up_to(flt, limit))
 
 
 def get_response(response_id: int):
@@ -225,4 +275,5 @@ def missing_flows(codes) -> list[str]:
 def iter_chunks(flt: ResponseFilter, columns=LIST_COLUMNS, chunk: int = 10_000):
     """Every matching row in the filter's order, in lists of ``chunk`` rows, one query each
     (``columns`` must include the sort key and response_id)."""
-    return keyset.iter_chunks(ops_session_execute, base_select(flt, columns), flt.sort, chunk)
+    return keyset.iter_chunks(ops_session_execute, base_select(flt, columns), flt.sort, chunk,
+                              sorted_here=duration_plan(flt) == 'sort')

@@ -74,7 +74,7 @@ def response_detail(response_id: int):
 
 def _export_filter():
     """The filter to export, or a redirect to the list showing what is wrong."""
-    parsed, _cursor = read_response_filter()
+    parsed, _cursor = read_response_filter(listing=False)
     column_error = parse_columns(request.args)[1]
     if column_error:
         parsed.errors['columns'] = column_error

@@ -73,6 +73,10 @@ class Response(db.Model):
         Index('ix_responses_result_code_time', 'result_code', 'responded_at', 'response_id'),
         Index('ix_responses_flow_status_time', 'flow_code', 'status', 'responded_at',
               'response_id'),
+        # Sorting by duration (slowest/fastest first): keyset order (duration_ms, response_id),
+        # NULLs together; responded_at rides along for time ranges (migration 0012_duration_sort;
+        # its cost to loads and its gain are measured in docs/architecture.md §6).
+        Index('ix_responses_duration', 'duration_ms', 'response_id', 'responded_at'),
         # Text search: responses whose reason is one of the matching dictionary entries, in
         # time order. Partial (filtered on SQL Server): rows without a reason cost nothing.
         Index('ix_responses_reason_time', 'reason_hash', 'responded_at', 'response_id',

@@ -3,7 +3,7 @@ change to them) and the profile an inbox maps its files with; on the ops databas
 each load batch was mapped with (so a dry run loads the same way afterwards).
 
 Revision ID: 0011_source_profiles
-Revises: 0010_message_ids
+Revises: 0012_duration_sort
 Create Date: 2026-11-30 08:00:00
 
 """
@@ -15,7 +15,7 @@ from app.migration_support import app_schema, ops_schema, table
 
 # revision identifiers, used by Alembic.
 revision = '0011_source_profiles'
-down_revision = '0010_message_ids'
+down_revision = '0012_duration_sort'
 branch_labels = None
 depends_on = None
 

@@ -1,5 +1,7 @@
 """Shared data for the employee-page tests: the demo data set, small, seeded once per class
 (the pages only read, so tests of a class can share it)."""
+import re
+
 from sqlalchemy import func, select
 
 from app.extensions import db
@@ -7,6 +9,8 @@ from app.models import Flow, Response
 from app.seeding import seed_demo
 from tests.base import FlowdeskTestCase
 
+#: A response row of the list page.
+ROW_ID = re.compile(r'aria-label="Response (\d+) details"')
 DEMO_RESPONSES = 3000
 DEMO_FLOWS = 12
 
@@ -22,6 +26,16 @@ class SeededTestCase(FlowdeskTestCase):
     @staticmethod
     def empty_tables() -> None:
         db.session.remove()
+
+    def listed_ids(self, query: str, size: int = 200) -> list[int]:
+        """Every response id the list shows for a query, following Next links."""
+        ids, url = [], f'/responses?{query}&size={size}' if query else f'/responses?size={size}'
+        while url:
+            body = self.assertPageContains(self.client.get(url))
+            ids += [int(found) for found in ROW_ID.findall(body)]
+            match = re.search(r'rel="next" href="([^"]+)"', body)
+            url = match.group(1).replace('&amp;', '&') if match else None
+        return ids
 
     # -- facts computed the slow, obvious way to check the pages against ---------------------
     def count_where(self, *conditions) -> int:

@@ -254,6 +254,15 @@ class SqlServerScriptTests(unittest.TestCase):
         self.assertIn("UPDATE [flowdesk].alembic_version SET version_num='0010_message_ids'",
                       self.script)
 
+    def test_duration_sort_index_on_the_ops_responses(self):
+        self.assertIn('CREATE INDEX ix_responses_duration ON [opsdata].[responses] '
+                      '(duration_ms, response_id, responded_at)', self.script)
+        self.assertNotIn('[flowdesk].[responses]', self.script)
+        self.assertIn("UPDATE [opsdata].alembic_version SET version_num='0012_duration_sort'",
+                      self.script)
+        self.assertIn("UPDATE [flowdesk].alembic_version SET version_num='0012_duration_sort'",
+                      self.script)
+
 
 if __name__ == '__main__':
     unittest.main()
