@@ -93,6 +93,7 @@ ADMIN_NAV = [
     ('admin.users', 'Users'),
     ('admin.audit_log', 'Audit log'),
     ('admin.inboxes', 'Inboxes'),
+    ('admin.profiles', 'Source profiles'),
     ('admin.jobs', 'Scheduled jobs'),
     ('alerts.alert_rules', 'Alert rules'),
     ('alerts.deliveries', 'Alert deliveries'),

@@ -28,6 +28,10 @@ shared machine the noise of other processes is larger than the differences measu
 With ``--inbox``: ``flask jobs run`` over an inbox holding the file against ``flask load`` of
 it (scripts/bench_inbox.py; target: within 10 %).
 
+With ``--mapped``: a load mapped by a source profile (the same rows in the layout of SAP
+Integration Suite message processing logs) against the native load (scripts/bench_mapped.py;
+target: at most 15 % slower, memory as flat).
+
 Targets (docs/architecture.md §10): product ≥ 0.5× the engine's fastest path (stretch 0.8×),
 peak RSS ≤ 150 MB whatever N is.
 """
@@ -125,12 +129,13 @@ def child_product(backend: str, target: str, responses: str) -> dict:
     app = make_app(backend, target)
     with app.app_context():
         from app.loading import LoadRequest, run_load
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         outcome = run_load(LoadRequest('responses', 'append', Path(responses), 'responses.csv',
                                        'bench'))
         seconds = time.perf_counter() - started
         assert outcome.ok, outcome.message
-        return {'seconds': seconds, 'rows': outcome.counts.inserted}
+        return {'seconds': seconds, 'rows': outcome.counts.inserted,
+                'cpu_seconds': time.process_time() - cpu}
 
 
 def child_copy(backend: str, target: str, responses: str) -> dict:
@@ -166,8 +171,13 @@ def child_pandas(backend: str, target: str, responses: str) -> dict:
     return {'seconds': seconds}
 
 
+def child_mapped(backend: str, target: str, responses: str) -> dict:
+    import bench_mapped
+    return bench_mapped.child(backend, target, responses)
+
+
 CHILDREN = {'prepare': child_prepare, 'product': child_product, 'copy': child_copy,
-            'pandas': child_pandas}
+            'pandas': child_pandas, 'mapped': child_mapped}
 
 
 def run_child(kind: str, backend: str, target: str, path: Path) -> dict:
@@ -323,11 +333,14 @@ def main() -> int:
     parser.add_argument('--inbox', action='store_true',
                         help='compare flask jobs run over an inbox with flask load instead '
                              '(scripts/bench_inbox.py)')
+    parser.add_argument('--mapped', action='store_true',
+                        help='compare a load mapped by a source profile with the native load '
+                             'of the same rows instead (scripts/bench_mapped.py)')
     parser.add_argument('--repeat', type=int, default=1,
                         help='alternate the product and the reference N times, best of each '
-                             '(with --inbox: the two commands)')
+                             '(with --inbox or --mapped: the two loads)')
     args = parser.parse_args()
-    if args.inbox:
+    if args.inbox or args.mapped:
         args.skip_pandas = True
     if not args.skip_pandas and not pandas_available():
         print('pandas is not installed, so its figure is left out (it is for information '
@@ -349,6 +362,11 @@ def main() -> int:
         import bench_inbox
         failures = bench_inbox.run(sys.modules[__name__], backends, args.pg, work, paths,
                                    args.rows, args.repeat)
+        backends = []
+    elif args.mapped:
+        import bench_mapped
+        failures = bench_mapped.run(sys.modules[__name__], backends, args.pg, work, paths,
+                                    args.rows, args.repeat)
         backends = []
     for backend in backends:
         failures += report(backend, args.rows, size_mb, measure(backend, args, work, paths))

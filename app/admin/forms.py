@@ -19,6 +19,7 @@ from ..loading.readers import DELIMITER_NAMES
 from ..models import ROLE_ADMIN, ROLE_VIEWER
 from ..models.inbox_models import Inbox
 from ..params import BadValue, check_day, no_control_characters
+from ..profiles.store import find_profile, profile_names
 
 ENCODING_CHOICES = [('auto', 'Detect (UTF-8 or Windows-1252)'), ('utf-8', 'UTF-8'),
                     ('cp1252', 'Windows-1252 (older Excel "CSV")')]
@@ -95,10 +96,23 @@ def _check_in_range(field):
         raise ValidationError(str(problem)) from None
 
 
+#: The upload form's profile choices besides the profiles themselves (names cannot start with *).
+DETECT_PROFILE, NO_PROFILE = '*detect', '*none'
+
+
 class UploadForm(FlaskForm):
     dataset = SelectField('Dataset', choices=DATASET_CHOICES)
     mode = SelectField('Mode', choices=MODE_CHOICES, default='append')
     encoding = SelectField('Encoding of a CSV file', choices=ENCODING_CHOICES, default='auto')
+    profile = SelectField('Source profile', default=DETECT_PROFILE,
+                          description='A platform\'s own export (SAP CPI, Logic Apps, …) is '
+                                      'recognised by its header and mapped as it loads.')
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.profile.choices = [(DETECT_PROFILE, 'Recognise it from the header'),
+                                (NO_PROFILE, 'None: Flowdesk\'s own columns')] + [
+            (name, name) for name in profile_names()]
     file = FileField('File (CSV or xlsx)', validators=[
         FileRequired('Choose a CSV or xlsx file.'),
         FileAllowed(['csv', 'txt', 'xlsx'], 'Only CSV (.csv, .txt) or Excel (.xlsx) files.')])
@@ -115,6 +129,10 @@ class StoredLoadForm(FlaskForm):
     delimiter = HiddenField(validators=[Optional(), AnyOf(list(DELIMITER_NAMES.values()))])
     file_name = HiddenField(validators=[DataRequired()])
     allow_duplicate = HiddenField()
+    #: '' = Flowdesk's own columns; otherwise a source profile's name
+    profile = HiddenField(validators=[Optional(), Length(max=100)])
+    #: '1' = a dry run (after a profile was recognised)
+    dry_run = HiddenField()
 
 
 class InboxForm(FlaskForm):
@@ -130,11 +148,26 @@ class InboxForm(FlaskForm):
     pattern = StringField('Files', default='*.csv', validators=[
         DataRequired('Give a file pattern, e.g. *.csv.'), Length(max=200)],
         description='A pattern such as *.csv or orders_*.xlsx; files in subfolders are not read.')
+    profile = SelectField('Source profile', default='', validate_choice=False,
+                          description='The layout of the files: Flowdesk\'s own columns, or a '
+                                      'platform\'s export mapped by a source profile.')
     active = BooleanField('Active: load files on every tick', default=True)
 
     def __init__(self, *args, inbox_id: int | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.inbox_id = inbox_id
+        self.profile.choices = [('', 'None: Flowdesk\'s own columns')] + [
+            (name, name) for name in profile_names()]
+
+    def validate_profile(self, field):
+        if not field.data:
+            return
+        profile = find_profile(field.data)
+        if profile is None:
+            raise ValidationError('There is no such source profile.')
+        if profile.dataset != self.dataset.data:
+            raise ValidationError(f'This profile maps files to {profile.dataset}, not to '
+                                  f'{self.dataset.data}.')
 
     def validate_name(self, field):
         taken = db.session.scalar(select(Inbox.id).where(Inbox.name == field.data.strip()))

@@ -16,12 +16,21 @@ from ..models.inbox_models import Inbox
 from . import bp
 from .forms import InboxForm
 
-FIELDS = ('name', 'folder', 'dataset', 'mode', 'pattern', 'active')
+FIELDS = ('name', 'folder', 'dataset', 'mode', 'pattern', 'profile', 'active')
 
 
 def describe(inbox: Inbox) -> str:
-    return (f'folder {inbox.folder}, {inbox.dataset} ({inbox.mode}), files {inbox.pattern}, '
-            f'{"active" if inbox.active else "paused"}')
+    mapped = f', source profile {inbox.profile}' if inbox.profile else ''
+    return (f'folder {inbox.folder}, {inbox.dataset} ({inbox.mode}), files {inbox.pattern}'
+            f'{mapped}, {"active" if inbox.active else "paused"}')
+
+
+def field_value(form: InboxForm, name: str):
+    """A form field as the inbox stores it (no profile: None)."""
+    if name == 'active':
+        return form.active.data
+    value = (form[name].data or '').strip()
+    return (value or None) if name == 'profile' else value
 
 
 def get_inbox(inbox_id: int) -> Inbox:
@@ -41,7 +50,7 @@ def new_inbox():
     if form.validate_on_submit():
         inbox = Inbox(created_at=utc_now(), updated_at=utc_now())
         for name in FIELDS:
-            setattr(inbox, name, form[name].data.strip() if name != 'active' else form.active.data)
+            setattr(inbox, name, field_value(form, name))
         db.session.add(inbox)
         audit.record('inbox.created', target=f'inbox {inbox.name}', detail=describe(inbox))
         db.session.commit()
@@ -58,7 +67,7 @@ def edit_inbox(inbox_id: int):
     if form.validate_on_submit():
         changes = []
         for name in FIELDS:
-            value = form[name].data.strip() if name != 'active' else form.active.data
+            value = field_value(form, name)
             if getattr(inbox, name) != value:
                 changes.append(f'{name}: {getattr(inbox, name)} → {value}')
                 setattr(inbox, name, value)

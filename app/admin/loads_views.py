@@ -39,8 +39,10 @@ from ..loading.report import LineBuffer, report_rows
 from ..loading.storage import discard_if_changed, purge_expired, store_upload, stored_upload, touch
 from ..models import BATCH_SUCCEEDED, BATCH_VALIDATED, LoadBatch, LoadError
 from ..params import optional_id, page_number
+from ..profiles import detect, file_header, resolve
+from ..profiles.store import profile_names
 from . import bp
-from .forms import StoredLoadForm, UploadForm
+from .forms import DETECT_PROFILE, NO_PROFILE, StoredLoadForm, UploadForm
 
 BATCHES_PER_PAGE = 50
 DELIMITER_CHARACTERS = {name: character for character, name in DELIMITER_NAMES.items()}
@@ -55,18 +57,20 @@ def retention_hours() -> int:
 
 
 def start_load(*, dataset, mode, encoding, stored, file_name, dry_run, allow_duplicate=False,
-               delimiter=None):
-    """Run a load and send the admin to its batch page (or to the confirmation page)."""
-    load = LoadRequest(dataset=dataset, mode=mode, path=stored.path, file_name=file_name,
-                       user=g.user.login, dry_run=dry_run, encoding=encoding,
-                       delimiter=DELIMITER_CHARACTERS.get(delimiter),
-                       allow_duplicate=allow_duplicate, sha256=stored.sha256, size=stored.size)
+               delimiter=None, profile=None):
+    """Run a load and send the admin to its batch page (or to the confirmation page).
+    ``profile``: the name of the source profile that maps the file (None: none)."""
     try:
+        load = LoadRequest(dataset=dataset, mode=mode, path=stored.path, file_name=file_name,
+                           user=g.user.login, dry_run=dry_run, encoding=encoding,
+                           delimiter=DELIMITER_CHARACTERS.get(delimiter),
+                           allow_duplicate=allow_duplicate, sha256=stored.sha256,
+                           size=stored.size, profile=resolve(profile))
         outcome = run_load(load)
     except DuplicateFile as duplicate:
         return redirect(url_for('admin.confirm_load', sha256=stored.sha256, dataset=dataset,
                                 mode=mode, encoding=encoding, delimiter=delimiter or '',
-                                file_name=file_name,
+                                file_name=file_name, profile=profile or '',
                                 previous=duplicate.previous.id))
     except LoadRefused as refused:
         flash(str(refused), 'error')
@@ -85,10 +89,13 @@ def upload():
         upload_file = form.file.data
         stored = store_upload(upload_file.stream, upload_folder())
         touch(stored)
+        file_name = upload_file.filename or 'upload'
+        profile = chosen_profile(form, stored)
+        if profile is not None and form.profile.data == DETECT_PROFILE:
+            return recognised(form, stored, file_name, profile)
         response = start_load(dataset=form.dataset.data, mode=form.mode.data,
-                              encoding=form.encoding.data, stored=stored,
-                              file_name=upload_file.filename or 'upload',
-                              dry_run=form.dry_run.data)
+                              encoding=form.encoding.data, stored=stored, file_name=file_name,
+                              dry_run=form.dry_run.data, profile=profile)
         if response is not None:
             return response
         status = 409
@@ -103,6 +110,29 @@ def upload():
                            data_timezone=current_app.config['DATA_TIMEZONE']), status
 
 
+def chosen_profile(form: UploadForm, stored) -> str | None:
+    """The profile the admin chose, or the one the file's header is recognised as."""
+    choice = form.profile.data
+    if choice == NO_PROFILE:
+        return None
+    if choice != DETECT_PROFILE:
+        return choice
+    found = detect(file_header(stored.path, form.encoding.data), dataset=form.dataset.data)
+    return found.name if found else None
+
+
+def recognised(form: UploadForm, stored, file_name: str, profile: str):
+    """The file is a platform's export: say which profile recognised it, and let the admin
+    load it with that profile, another one, or none."""
+    load_form = StoredLoadForm(formdata=None, data={
+        'sha256': stored.sha256, 'dataset': form.dataset.data, 'mode': form.mode.data,
+        'encoding': form.encoding.data, 'delimiter': '', 'file_name': file_name,
+        'allow_duplicate': '', 'profile': profile, 'dry_run': '1' if form.dry_run.data else ''})
+    return render_template('admin/recognised_load.html', form=load_form, profile=profile,
+                           names=profile_names(form.dataset.data),
+                           page_title=f'Recognised as {profile}')
+
+
 @bp.route('/loads/confirm')
 def confirm_load():
     sha256 = request.args.get('sha256', '')
@@ -115,7 +145,8 @@ def confirm_load():
         'sha256': sha256, 'dataset': request.args.get('dataset'), 'mode': request.args.get('mode'),
         'encoding': request.args.get('encoding', 'auto'),
         'delimiter': request.args.get('delimiter', ''),
-        'file_name': request.args.get('file_name', 'upload'), 'allow_duplicate': '1'})
+        'file_name': request.args.get('file_name', 'upload'), 'allow_duplicate': '1',
+        'profile': request.args.get('profile', '')})
     return render_template('admin/confirm_load.html', form=form, previous=previous,
                            page_title='Load an identical file again?')
 
@@ -139,9 +170,10 @@ def load_stored():
                                'the file again.')
     response = start_load(dataset=form.dataset.data, mode=form.mode.data,
                           encoding=form.encoding.data, stored=stored,
-                          file_name=form.file_name.data, dry_run=False,
+                          file_name=form.file_name.data, dry_run=form.dry_run.data == '1',
                           allow_duplicate=form.allow_duplicate.data == '1',
-                          delimiter=form.delimiter.data or None)
+                          delimiter=form.delimiter.data or None,
+                          profile=form.profile.data or None)
     return response or redirect(url_for('admin.upload'))
 
 
@@ -175,7 +207,8 @@ def batch(batch_id: int):
         load_form = StoredLoadForm(data={
             'sha256': record.sha256, 'dataset': record.dataset, 'mode': record.mode,
             'encoding': record.encoding or 'auto', 'delimiter': record.delimiter or '',
-            'file_name': record.file_name or 'upload', 'allow_duplicate': ''})
+            'file_name': record.file_name or 'upload', 'allow_duplicate': '',
+            'profile': record.profile or ''})
     return render_template('admin/batch.html', batch=record, problems=problems, kept=kept,
                            shown=SHOWN_ON_PAGE, load_form=load_form,
                            can_undo=batch_id in undoable_batch_ids(), form=ButtonForm(),

@@ -1,5 +1,5 @@
-"""``flask load DATASET FILE --mode append|upsert|replace [--dry-run]``: the same load pipeline
-as the upload page, for files of any size and for Windows Task Scheduler. It writes to the
+"""``flask load DATASET FILE --mode append|upsert|replace [--dry-run] [--profile NAME]``: the
+same load pipeline as the upload page, for files of any size and for Windows Task Scheduler. It writes to the
 databases configured by DATABASE_URL / OPS_DATABASE_URL (or the MSSQL_* settings), and exits
 with status 1 when the file is rejected or the load cannot start."""
 from __future__ import annotations
@@ -17,10 +17,7 @@ from ..loading import MODES, SHOWN_ON_PAGE, LoadRefused, LoadRequest, run_load, 
 from ..loading.report import write_report
 from ..loading.storage import file_sha256
 from ..models import BATCH_SUCCEEDED
-
-#: The report's count lines, and what a dry run says instead ("would insert").
-DRY_RUN_VERBS = {'inserted': 'insert', 'updated': 'update', 'unchanged': 'be unchanged',
-                 'deleted': 'delete'}
+from ..profiles import resolve
 
 #: What a dry run says each count would be.
 DRY_RUN_VERBS = {'inserted': 'insert', 'updated': 'update', 'unchanged': 'be unchanged',
@@ -49,15 +46,23 @@ def cli_user() -> str:
 @click.option('--errors-csv', type=click.Path(dir_okay=False, path_type=Path),
               help='Write every problem found to this CSV file.')
 @click.option('--user', default=None, help='Whom to record as loading (default: you).')
+@click.option('--profile', 'profile_name', default=None, metavar='NAME',
+              help='Map FILE with this source profile (a platform\'s own export layout; see '
+                   'Admin > Source profiles). Default: Flowdesk\'s own columns.')
 @with_appcontext
-def load_command(dataset, file, mode, dry_run, encoding, allow_duplicate, errors_csv, user):
+def load_command(dataset, file, mode, dry_run, encoding, allow_duplicate, errors_csv, user,
+                 profile_name):
     """Validate FILE (CSV or xlsx) and load it into DATASET, all or nothing."""
     user = user or cli_user()
-    size = file.stat().st_size
     sha256, size = file_sha256(file)
+    try:
+        profile = resolve(profile_name)
+    except LoadRefused as refused:
+        raise click.ClickException(str(refused)) from None
     request = LoadRequest(dataset=dataset.lower(), mode=mode, path=file, file_name=file.name,
                           user=user, dry_run=dry_run, encoding=encoding,
-                          allow_duplicate=allow_duplicate, sha256=sha256, size=size)
+                          allow_duplicate=allow_duplicate, sha256=sha256, size=size,
+                          profile=profile)
     label = f'{"Validating" if dry_run else "Loading"} {file.name}'
     try:
         # sys.stderr itself, in the console's encoding (click.get_text_stream would write UTF-8

@@ -24,6 +24,7 @@ from ..loading import DuplicateFile, LoadBusy, LoadRefused, LoadRequest, Problem
 from ..loading.report import write_report
 from ..loading.storage import file_sha256
 from ..models.inbox_models import Inbox, InboxSighting
+from ..profiles import resolve
 from . import folder as files
 
 #: How long an inbox load waits for an admin's load of the same dataset before trying again
@@ -114,10 +115,11 @@ def process_inbox(inbox: Inbox, context: JobContext, budget: Budget, tally: Tall
 def take_file(inbox: Inbox, path: Path, context: JobContext) -> str:
     """Load one settled file and move it; returns what happened to it."""
     sha256, size = file_sha256(path)
-    request = LoadRequest(dataset=inbox.dataset, mode=inbox.mode, path=path,
-                          file_name=f'inbox {inbox.name}: {path.name}'[:260], user=inbox.actor,
-                          sha256=sha256, size=size, lock_wait_seconds=LOCK_WAIT_SECONDS)
     try:
+        request = LoadRequest(dataset=inbox.dataset, mode=inbox.mode, path=path,
+                              file_name=f'inbox {inbox.name}: {path.name}'[:260],
+                              user=inbox.actor, sha256=sha256, size=size,
+                              lock_wait_seconds=LOCK_WAIT_SECONDS, profile=resolve(inbox.profile))
         outcome = run_load(request)
     except DuplicateFile as duplicate:
         moved = files.move_into(path, processed_today(inbox, context))

@@ -75,6 +75,12 @@ class Loader:
         self.width = len(spec.column_names)
         self.derived = [(spec.column_names.index(column.source), column.compute)
                         for column in spec.derived]
+        #: How problems name each column (a source profile: the source's own names).
+        self.labels = spec.column_names
+        #: A column that must not change under a key (a profile that derives keys from text
+        #: ids: the id itself), so that two ids hashing alike never overwrite each other.
+        identity = getattr(request.profile, 'identity_column', None)
+        self.identity_index = spec.column_names.index(identity) if identity else None
 
     # -- the transaction -------------------------------------------------------------------
     def run(self) -> LoadOutcome:
@@ -167,12 +173,12 @@ class Loader:
             first = next(rows, None)
             if first is None:
                 raise FileRejected('The file is empty: it has no header row and no data.')
-            plan = plan_header(self.spec, first[0], first[1], self.problems)
-            source.max_fields = plan.width + FIELD_MARGIN
+            source.max_fields = len(first[1]) + FIELD_MARGIN
             context = parse_context()
-            checker = RowChecker(self.spec, plan, context, self.problems, source)
+            checker = self.checker(first, context, source)
+            self.labels = checker.labels
             self.check_and_write(rows, checker.check, self.reference_checks(connection), source)
-            for warning in context.overlaps.warnings():
+            for warning in [*context.overlaps.warnings(), *getattr(checker, 'notes', list)()]:
                 self.problems.warn(warning)
             if self.progress:
                 self.progress(max(source.size, 1), max(source.size, 1))
@@ -180,6 +186,15 @@ class Loader:
                 raise FileRejected('The file has a header row but no data rows.', line=first[0])
         finally:
             source.close()
+
+    def checker(self, first: tuple[int, list[str]], context: ParseContext, source):
+        """The row checker for the file's header: the dataset's own columns, or a source
+        profile's mapping of the platform's columns (app/profiles)."""
+        profile = self.request.profile
+        if profile is not None:
+            return profile.checker(self.spec, first[0], first[1], context, self.problems, source)
+        plan = plan_header(self.spec, first[0], first[1], self.problems)
+        return RowChecker(self.spec, plan, context, self.problems, source)
 
     def check_and_write(self, rows, check, references, source) -> None:
         """Check every data row; write the good ones every CHUNK_ROWS rows. This loop runs for
@@ -221,7 +236,8 @@ class Loader:
             other = DATASETS[dataset]
             key = other.table.c[other.key]
             known = set(connection.execute(select(key)).scalars())
-            checks.append((self.spec.column_names.index(name), known, name, dataset.rstrip('s')))
+            index = self.spec.column_names.index(name)
+            checks.append((index, known, self.labels[index], dataset.rstrip('s')))
         return checks
 
     def references_exist(self, line: int, values: list, references) -> bool:
@@ -257,7 +273,7 @@ class Loader:
         """Sort the chunk's rows into inserts, updates and unchanged rows, against the stored
         rows with the same keys; a repeated key (or, for append, an existing one) is a problem."""
         key_index, batch_id, problems, key = self.key_index, self.batch_id, self.problems, self.key
-        width = self.width
+        width, identity = self.width, self.identity_index
         keys = [values[key_index] for values in chunk]
         existing = self.writer.fetch_existing(keys)
         kept = self.writer.kept_lines(keys)
@@ -267,19 +283,27 @@ class Loader:
             value = values[key_index]
             earlier = seen[value] if value in seen else kept.get(value)
             if earlier is not None:
-                problems.add(line, key, value, f'{key} {value} is repeated: line {earlier} '
-                                               'of this file has it too.')
+                column, shown = self.key_named(values)
+                problems.add(line, column, shown, f'{column} {shown} is repeated: line {earlier} '
+                                                  'of this file has it too.')
                 continue
             seen[value] = line
             old = existing.get(value)
             if old is None:
                 rows.inserts.append(values)
+            elif identity is not None and old[identity] != values[identity]:
+                problems.add(line, self.labels[identity], values[identity],
+                             f'{key} {value}, derived from {values[identity]}, is already '
+                             f'stored for {old[identity]} (two ids give the same number): '
+                             'load this row with an id of its own.')
             elif old[width] == batch_id:
-                problems.add(line, key, value, f'{key} {value} is repeated: an earlier line of '
-                                               'this file has it too.')
+                column, shown = self.key_named(values)
+                problems.add(line, column, shown, f'{column} {shown} is repeated: an earlier '
+                                                  'line of this file has it too.')
             elif self.mode == 'append':
-                problems.add(line, key, value,
-                             f'{key} {value} already exists (loaded by batch #{old[width]}). '
+                column, shown = self.key_named(values)
+                problems.add(line, column, shown,
+                             f'{column} {shown} already exists (loaded by batch #{old[width]}). '
                              'Append only adds new keys: use upsert or replace to change it.')
             elif tuple(old[:width]) == tuple(values[:width]):
                 rows.unchanged.append((value, line))
@@ -287,6 +311,13 @@ class Loader:
                 rows.updates.append(values)
                 rows.old_rows.append(old)
         return rows
+
+    def key_named(self, values: list) -> tuple[str, object]:
+        """How a problem names a row's key: the dataset's key, or the text id (under its source
+        column) that a source profile derived the key from."""
+        if self.identity_index is None:
+            return self.key, values[self.key_index]
+        return self.labels[self.identity_index], values[self.identity_index]
 
     def note_days(self, rows: SortedChunk) -> None:
         """The UTC days whose summary the written rows change (old and new times)."""

@@ -51,6 +51,9 @@ class LoadRequest:
     sha256: str | None = None
     size: int | None = None
     lock_wait_seconds: float = DEFAULT_WAIT_SECONDS
+    #: A resolved source profile (``app.profiles.ResolvedProfile``): the file is in a
+    #: platform's own layout and is mapped as it streams. None: Flowdesk's own columns.
+    profile: object | None = None
 
 
 @dataclass

@@ -30,6 +30,9 @@ def run_load(request: LoadRequest, progress: Progress | None = None) -> LoadOutc
     spec = get_dataset(request.dataset)
     if request.mode not in MODES:
         raise LoadRefused(f'Unknown mode {request.mode!r}: use one of {", ".join(MODES)}.')
+    if request.profile is not None and request.profile.dataset != spec.name:
+        raise LoadRefused(f'The source profile {request.profile.name} maps files to '
+                          f'{request.profile.dataset}, not to {spec.name}.')
     if request.sha256 is None or request.size is None:
         request.sha256, request.size = file_sha256(request.path)
     if not request.dry_run and not request.allow_duplicate:
@@ -43,11 +46,13 @@ def run_load(request: LoadRequest, progress: Progress | None = None) -> LoadOutc
         batch_id = start_batch(lock, dataset=spec.name, mode=request.mode,
                                dry_run=request.dry_run, file_name=request.file_name[:260],
                                file_size=request.size, sha256=request.sha256,
-                               loaded_by=request.user)
+                               loaded_by=request.user,
+                               profile=request.profile.name if request.profile else None)
         outcome = Loader(spec, request, batch_id, progress).run()
     verb = 'dry-run' if request.dry_run else 'load'
+    mapped = f', source profile {request.profile.name}' if request.profile else ''
     detail = (f'{request.mode} of {request.file_name} ({request.size:,} bytes, sha256 '
-              f'{request.sha256[:12]}…): {outcome.message}')
+              f'{request.sha256[:12]}…{mapped}): {outcome.message}')
     audit_and_commit(f'{verb}.{outcome.status}', f'{spec.name} batch #{batch_id}',
                      detail[:4000], request.user)
     load_committed.send(current_app._get_current_object(), dataset=spec.name, outcome=outcome)

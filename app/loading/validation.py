@@ -76,12 +76,16 @@ class RowChecker:
     (spec column order) or None after logging every problem of the row."""
 
     def __init__(self, spec: DatasetSpec, plan: HeaderPlan, ctx: ParseContext, log: ProblemLog,
-                 source):
+                 source, labels: list[str] | None = None, header: list[str] | None = None):
         self.spec = spec
         self.plan = plan
         self.log = log
         self.source = source
         self.names = spec.column_names
+        #: How problems name each spec column (a source profile names the source's columns),
+        #: and the file's header when cells are reported by their position (bad bytes).
+        self.labels = labels or self.names
+        self.header = header
         self.parsers = spec.parsers(ctx)
         self.overlaps = ctx.overlaps
         self.width = plan.width
@@ -91,6 +95,23 @@ class RowChecker:
                        else (lambda row: (row[positions[0]],)))
 
     def check(self, line: int, cells: list[str]):
+        if not self.fit(line, cells):
+            return None
+        if self.pad:
+            cells.append('')
+        return self.parse(line, self.getter(cells))
+
+    def parse(self, line: int, raw):
+        """The stored values of one row's cells in spec order, or None after logging each
+        bad cell."""
+        try:
+            return [parse(cell) for parse, cell in zip(self.parsers, raw, strict=False)]
+        except ValueError:
+            return self._report(line, raw)
+
+    def fit(self, line: int, cells: list[str]) -> bool:
+        """Does the row have the header's width and only bytes valid in the encoding? (Each
+        problem is logged; an xlsx row short of empty cells is padded.)"""
         width = self.width
         if len(cells) != width:
             if len(cells) < width and self.source.kind == 'xlsx':
@@ -101,12 +122,12 @@ class RowChecker:
                              f'This row has {len(cells)} values but the header has {width} '
                              'columns (a missing delimiter, or an unquoted delimiter inside a '
                              'value?).')
-                return None
+                return False
             if any(cell.strip() for cell in cells[width:]):
                 self.log.add(line, None, ' | '.join(cells[width:]),
                              f'This row has {len(cells)} values but the header has {width} '
                              'columns (an unquoted delimiter inside a value?).')
-                return None
+                return False
             del cells[width:]
         if self.source.suspect:
             self.source.suspect = False
@@ -123,14 +144,8 @@ class RowChecker:
                         continue
                     self.log.add(line, column, show_bad_bytes(cells[position]),
                                  self._bad_encoding_message())
-                return None
-        if self.pad:
-            cells.append('')
-        raw = self.getter(cells)
-        try:
-            return [parse(cell) for parse, cell in zip(self.parsers, raw, strict=False)]
-        except ValueError:
-            return self._report(line, raw)
+                return False
+        return True
 
     def _bad_encoding_message(self) -> str:
         message = (f'Bad encoding: this value has bytes that are not valid '
@@ -142,6 +157,8 @@ class RowChecker:
         return message + 'Save the file as "CSV UTF-8" and upload it again.'
 
     def _column_at(self, position: int) -> str | None:
+        if self.header is not None:
+            return self.header[position].strip() if position < len(self.header) else None
         for name, index in zip(self.names, self.plan.positions, strict=False):
             if index == position:
                 return name
@@ -149,7 +166,7 @@ class RowChecker:
 
     def _report(self, line: int, raw) -> None:
         with self.overlaps.muted():  # the row's times were counted by the first pass
-            for name, parse, cell in zip(self.names, self.parsers, raw, strict=False):
+            for name, parse, cell in zip(self.labels, self.parsers, raw, strict=False):
                 try:
                     parse(cell)
                 except ValueError as error:

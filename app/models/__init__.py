@@ -25,6 +25,7 @@ from .ops_models import (
     Response,
     ResponseDaily,
 )
+from .profile_models import SourceProfile
 from .view_models import VIEW_PAGES, SavedView
 
 __all__ = ['AuditEvent', 'User', 'ROLE_ADMIN', 'ROLE_VIEWER', 'ROLES',
@@ -34,4 +35,4 @@ __all__ = ['AuditEvent', 'User', 'ROLE_ADMIN', 'ROLE_VIEWER', 'ROLES',
            'ErrorReason', 'Flow', 'LoadBatch', 'LoadError', 'Response', 'ResponseDaily',
            'FlowVersion', 'ResponseVersion', 'SavedView', 'VIEW_PAGES',
            'JobRun', 'SchedulerTick', 'Inbox', 'InboxSighting', 'AlertRule', 'Incident',
-           'IncidentEvent', 'Notice', 'Profile', 'Subscription']
+           'IncidentEvent', 'Notice', 'Profile', 'SourceProfile', 'Subscription']

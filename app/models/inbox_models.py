@@ -26,6 +26,8 @@ class Inbox(db.Model):
     #: Which files of the folder are loaded (a glob such as ``*.csv``).
     pattern: Mapped[str] = mapped_column(Unicode(200), nullable=False, default='*.csv')
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    #: The source profile its files are mapped with (None: Flowdesk's own columns).
+    profile: Mapped[str | None] = mapped_column(Unicode(100))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, default=utc_now)
 

@@ -180,6 +180,9 @@ class LoadBatch(db.Model):
     #: Loading the file after its dry run reads it the same way.
     encoding: Mapped[str | None] = mapped_column(Unicode(16))
     delimiter: Mapped[str | None] = mapped_column(Unicode(16))
+    #: The source profile that mapped the file (None: Flowdesk's own columns); loading the
+    #: file after its dry run maps it the same way.
+    profile: Mapped[str | None] = mapped_column(Unicode(100))
     #: For an undo batch: the batch it undid.
     undo_of: Mapped[int | None] = mapped_column(Integer)
     undone_by: Mapped[int | None] = mapped_column(Integer)

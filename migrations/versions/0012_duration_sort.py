@@ -14,7 +14,7 @@ from app.migration_support import ops_schema, table
 
 # revision identifiers, used by Alembic.
 revision = '0012_duration_sort'
-down_revision = '0010_message_ids'
+down_revision = '0011_source_profiles'
 branch_labels = None
 depends_on = None
 

@@ -137,6 +137,9 @@ class PageScreenshotsTest(BrowserTestCase):
                 (rejected, 'batch-detail', 'Load batch'),
                 ('/admin/users', 'users', 'Users'),
                 ('/admin/audit', 'audit-log', 'Audit log'),
+                ('/admin/profiles', 'profiles', 'Source profiles'),
+                ('/admin/profiles/builtin/1', 'profile-builtin',
+                 'SAP Integration Suite message processing logs'),
                 ('/whoami', 'whoami', 'Who Flowdesk thinks you are')]:
             with self.subTest(page=name):
                 self.open(path)
@@ -149,7 +152,7 @@ class PageScreenshotsTest(BrowserTestCase):
         self.open('/admin/loads')
         self.capture('error-403', 'Not allowed', status=403)
 
-        self.assertEqual(len(self.shots), 2 * 17)
+        self.assertEqual(len(self.shots), 2 * 19)
         self.assertTrue(all((SCREENSHOT_DIR / shot).is_file() for shot in self.shots))
         self.assertEqual(self.overflowing, [], 'pages that scroll sideways')
         self.assertOnlyAppRequests()

@@ -22,7 +22,7 @@ OPS_TABLES = {'flows', 'responses', 'load_batches', 'load_errors', 'response_dai
               'error_reasons', 'job_runs', 'scheduler_ticks'}
 APP_TABLES = {'users', 'audit_events', 'saved_views', 'inboxes', 'inbox_sightings',
               'alert_rules', 'incidents', 'incident_events', 'alert_notices',
-              'alert_subscriptions', 'user_profiles'}
+              'alert_subscriptions', 'user_profiles', 'source_profiles'}
 
 
 @on_every_backend
@@ -278,7 +278,25 @@ class SqlServerScriptTests(unittest.TestCase):
         self.assertIn('CONSTRAINT uq_alert_subscriptions_login_kind_value UNIQUE (login, kind, '
                       'value)', self.script)
         self.assertIn('CREATE TABLE [flowdesk].[user_profiles]', self.script)
-        self.assertIn("UPDATE [opsdata].alembic_version SET version_num='0009_alerts'", self.script)
+
+    def test_source_profiles_in_the_app_schema_and_the_profile_of_inboxes_and_batches(self):
+        start = self.script.index('CREATE TABLE [flowdesk].[source_profiles]')
+        ddl = self.script[start:self.script.index('GO', start)]
+        self.assertIn('name NVARCHAR(100) NOT NULL', ddl)
+        self.assertIn('definition NVARCHAR(max) NOT NULL', ddl)
+        self.assertIn('updated_at DATETIME2(6) NOT NULL', ddl)
+        self.assertIn('CONSTRAINT uq_source_profiles_name UNIQUE (name)', ddl)
+        self.assertEqual(ddl.count('IDENTITY'), 1)
+        self.assertIn('id INTEGER NOT NULL IDENTITY', ddl)
+        self.assertNotIn('[opsdata].[source_profiles]', self.script)
+        self.assertIn('ALTER TABLE [flowdesk].[inboxes] ADD profile NVARCHAR(100) NULL;',
+                      self.script)
+        self.assertIn('ALTER TABLE [opsdata].[load_batches] ADD profile NVARCHAR(100) NULL;',
+                      self.script)
+        self.assertIn("UPDATE [opsdata].alembic_version SET version_num='0011_source_profiles'",
+                      self.script)
+        self.assertIn("UPDATE [flowdesk].alembic_version SET version_num='0011_source_profiles'",
+                      self.script)
 
     def test_message_and_correlation_ids_with_filtered_indexes_in_the_ops_schema(self):
         for name, length in (('message_id', 100), ('correlation_id', 200)):

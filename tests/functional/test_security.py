@@ -279,10 +279,14 @@ class CacheControlTests(FlowdeskTestCase):
         db.session.commit()
         view = create_view(ADMIN, 'responses', 'errors', 'status=ERROR', shared=False)
         rule, incident = self.alert_rule_and_incident()
+        from tests.functional.profiles_support import CUSTOM, add_profile
+        profile = add_profile('Plattform', CUSTOM)
         self.values = {
             'rule_id': rule.id,
             'incident_id': incident.id,
             'inbox_id': inbox.id,
+            'profile_id': profile.id,
+            'number': 1,
             'view_id': view.id,
             'batch_id': rejected.batch_id,
             'response_id': db.session.scalars(db.select(Response.response_id)).first(),
