@@ -60,8 +60,10 @@ class ReasonDictionary:
         for start in range(0, len(hashes), LOOKUP_CHUNK):
             stored.update(self.connection.execute(
                 select(column).where(column.in_(hashes[start:start + LOOKUP_CHUNK]))).scalars())
-        new = [{'reason_hash': hashed, 'error_reason': reason}
-               for hashed, reason in fresh.items() if hashed not in stored]
+        # Sorted by hash: the dictionary's text index (SQLite FTS5, keyed by hash) then writes
+        # the whole list as one run instead of one small segment per out-of-order entry.
+        new = [{'reason_hash': hashed, 'error_reason': fresh[hashed]}
+               for hashed in sorted(fresh) if hashed not in stored]
         if new:
             self.connection.execute(insert(ErrorReason), new)
         known.update(hashes)

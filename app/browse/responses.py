@@ -2,17 +2,15 @@
 response, and every row for exports."""
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
-from flask import g, has_request_context
-from sqlalchemy import func, literal, or_, select
+from sqlalchemy import func, select
 
 from ..database import dialect_name, ops_scalar, ops_session_execute
 from ..models import Flow, Response, ResponseDaily
-from . import keyset
+from . import keyset, text_plan, text_search
 from .filters import ResponseFilter
-from .search_index import escape_like, reason_match_count, reason_matches
+from .search_index import limited_count
 
 #: Above this many matching rows the count says "10,000+" instead of counting on.
 COUNT_CAP = 10_000
@@ -22,74 +20,23 @@ LIST_COLUMNS = (Response.response_id, Response.flow_code, Response.responded_at,
                 Response.payload_bytes)
 
 
-def _memo(key, compute):
-    """Per-request memory for facts several queries of one page need (matching flows, match
-    counts); nothing outlives the request."""
-    if not has_request_context():
-        return compute()
-    memo = g.setdefault('_browse_memo', {})
-    if key not in memo:
-        memo[key] = compute()
-    return memo[key]
-
-
-def flows_matching_text(text: str):
-    """A select of the codes of flows whose code or name contains ``text`` (a subquery, so
-    any number of flows can match without long IN lists)."""
-    pattern = '%' + escape_like(text.lower()) + '%'
-    return select(Flow.flow_code).where(
-        or_(func.lower(Flow.flow_code).like(pattern, escape='\\'),
-            func.lower(Flow.name).like(pattern, escape='\\')))
-
-
-def any_flow_matches(text: str) -> bool:
-    return _memo(('any_flow', text), lambda: bool(ops_session_execute(
-        flows_matching_text(text).limit(1))))
-
-
-def reason_rows(text: str, limit: int) -> int:
-    """How many responses have the text in their error reason, counted through the reason
-    index up to ``limit`` (``limit + 1``: more than that)."""
-    return _memo(('reason_rows', text, limit), lambda: int(ops_scalar(
-        reason_match_count(dialect_name(), text, limit))))
-
-
-def rows_of_matching_flows(text: str) -> int:
-    """Responses of the flows whose code or name contains ``text`` (daily summary)."""
-    return _memo(('flow_rows', text), lambda: int(ops_scalar(
-        select(func.coalesce(func.sum(ResponseDaily.responses), 0))
-        .where(ResponseDaily.flow_code.in_(flows_matching_text(text))))))
-
-
 def total_responses() -> int:
-    return _memo('total', lambda: int(ops_scalar(
+    return text_search.memo('total', lambda: int(ops_scalar(
         select(func.coalesce(func.sum(ResponseDaily.responses), 0)))))
 
 
-def _common_text(flt: ResponseFilter, flows_match: bool) -> bool:
-    """SQLite: is the search text common enough that scanning in page order beats sorting all
-    matches? Scanning reads about size × total / matches rows, sorting reads every match, so
-    scanning wins when matches² > size × total. Counting stops at that threshold (or the
-    count cap, which the total count needs anyway), so a common text is never counted out."""
-    threshold = _scan_threshold(flt)
-    flow_rows = rows_of_matching_flows(flt.text) if flows_match else 0
-    if flow_rows > threshold:
-        return True
-    return reason_rows(flt.text, _reason_count_limit(flt)) + flow_rows > threshold
+def conditions(flt: ResponseFilter, need: int = COUNT_CAP + 1) -> list:
+    """WHERE conditions for a filter; ``need``: how many rows the statement reads at most
+    (a page, or a count up to its cap), which decides how a text search finds its rows."""
+    where = other_conditions(flt)
+    if flt.text:
+        strategy = text_search.page_strategy(flt, list(where), need)
+        where.append(text_search.condition(flt, strategy))
+    return where
 
 
-def _scan_threshold(flt: ResponseFilter) -> int:
-    return math.isqrt((flt.size + 1) * total_responses())
-
-
-def _reason_count_limit(flt: ResponseFilter) -> int:
-    """One reason count serves both the page plan and the total shown."""
-    return max(COUNT_CAP, _scan_threshold(flt)) if dialect_name() == 'sqlite' else COUNT_CAP
-
-
-def conditions(flt: ResponseFilter, for_page: bool = False) -> list:
-    """WHERE conditions for a filter (the text filter looks up matching flows first).
-    ``for_page``: the rows are read in page order with a LIMIT (not counted)."""
+def other_conditions(flt: ResponseFilter) -> list:
+    """The filter's conditions besides the text."""
     where = []
     if flt.flows:
         where.append(Response.flow_code.in_(flt.flows))
@@ -101,23 +48,18 @@ def conditions(flt: ResponseFilter, for_page: bool = False) -> list:
         where.append(Response.responded_at < flt.end)
     if flt.result_code is not None:
         where.append(Response.result_code == flt.result_code)
-    if flt.text:
-        flows_match = any_flow_matches(flt.text)
-        dialect = dialect_name()
-        scan = for_page and dialect == 'sqlite' and _common_text(flt, flows_match)
-        by_reason = reason_matches(dialect, flt.text, scan=scan)
-        where.append(or_(Response.flow_code.in_(flows_matching_text(flt.text)), by_reason)
-                     if flows_match else by_reason)
     return where
 
 
-def base_select(flt: ResponseFilter, columns=LIST_COLUMNS):
-    return select(*columns).where(*conditions(flt, for_page=True))
+def base_select(flt: ResponseFilter, columns=LIST_COLUMNS, need: int | None = None):
+    return select(*columns).where(*conditions(flt, need or flt.size + 1))
 
 
 def fetch_page(flt: ResponseFilter, cursor: keyset.Cursor | None) -> keyset.Page:
     execute = ops_session_execute
-    if flt.text and dialect_name() != 'sqlite':
+    if (flt.text and dialect_name() != 'sqlite'
+            and text_search.page_strategy(flt, other_conditions(flt), flt.size + 1)
+            == text_plan.LOOKUP):
         execute = keys_first
     return keyset.fetch_page(execute, base_select(flt), flt.sort, cursor, flt.size)
 
@@ -150,7 +92,7 @@ class Count:
 
 def count(flt: ResponseFilter) -> Count:
     """How many responses match: exact from the daily summary when the filter allows it,
-    otherwise counted up to COUNT_CAP rows."""
+    otherwise counted up to COUNT_CAP rows (a text search: app/browse/text_search.py)."""
     if flt.countable_from_summary:
         statement = select(func.coalesce(func.sum(ResponseDaily.responses), 0))
         if flt.flows:
@@ -158,32 +100,18 @@ def count(flt: ResponseFilter) -> Count:
         if flt.statuses:
             statement = statement.where(ResponseDaily.status.in_(flt.statuses))
         return Count(int(ops_scalar(statement)), False)
-    if _text_only(flt):
-        # The reason index counts matches by itself; with matching flows the union is at
-        # least as large as either part.
-        flows_match = any_flow_matches(flt.text)
-        reasons = reason_rows(flt.text, _reason_count_limit(flt))
-        flow_rows = rows_of_matching_flows(flt.text) if flows_match else 0
-        if max(reasons, flow_rows) > COUNT_CAP:
-            return Count(COUNT_CAP, True)
-        if not flows_match:
-            return Count(reasons, False)
+    if flt.text:
+        found = text_search.count(flt, other_conditions(flt), text_search.TEXT_COUNT_CAP)
+        return Count(found.value, found.at_least)
     found = count_up_to(flt, COUNT_CAP)
     if found > COUNT_CAP:
         return Count(COUNT_CAP, True)
     return Count(found, False)
 
 
-def _text_only(flt: ResponseFilter) -> bool:
-    return bool(flt.text) and not (flt.flows or flt.statuses or flt.start or flt.end
-                                   or flt.result_code is not None)
-
-
 def count_up_to(flt: ResponseFilter, limit: int) -> int:
     """The number of matching rows, or ``limit + 1`` when there are more than ``limit``."""
-    limited = select(literal(1)).select_from(Response.__table__).where(*conditions(flt)) \
-        .limit(limit + 1).subquery()
-    return int(ops_scalar(select(func.count()).select_from(limited)))
+    return int(ops_scalar(limited_count(conditions(flt, limit + 1), limit)))
 
 
 def get_response(response_id: int):
@@ -209,4 +137,5 @@ def missing_flows(codes) -> list[str]:
 def iter_chunks(flt: ResponseFilter, columns=LIST_COLUMNS, chunk: int = 10_000):
     """Every matching row in the filter's order, in lists of ``chunk`` rows, one query each
     (``columns`` must include the sort key and response_id)."""
-    return keyset.iter_chunks(ops_session_execute, base_select(flt, columns), flt.sort, chunk)
+    return keyset.iter_chunks(ops_session_execute, base_select(flt, columns, chunk), flt.sort,
+                              chunk)

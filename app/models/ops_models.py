@@ -6,13 +6,14 @@ Every loaded row carries ``batch_id``, the load batch that last wrote it.
 """
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, Unicode, text
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, Unicode, event, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from config import OPS_SCHEMA_KEY
 
 from ..clock import utc_now
 from ..extensions import db
+from ..reason_text_index import create_text_index, drop_text_index
 from .types import Day, UtcDateTime, table_args
 
 FLOW_TYPES = ('API', 'FILE', 'QUEUE', 'BATCH', 'DB')
@@ -115,6 +116,14 @@ class ErrorReason(db.Model):
 
     def __repr__(self) -> str:
         return f'<ErrorReason {self.reason_hash}>'
+
+
+# The dictionary's text index (app/reason_text_index.py) comes and goes with the table when
+# tables are made from the models (tests, create_all); migration 0013 builds it for databases.
+event.listen(ErrorReason.__table__, 'after_create',
+             lambda _table, connection, **_kw: create_text_index(connection))
+event.listen(ErrorReason.__table__, 'before_drop',
+             lambda _table, connection, **_kw: drop_text_index(connection))
 
 
 class LoadBatch(db.Model):

@@ -144,8 +144,13 @@ class MssqlCompileTests(FlowdeskTestCase):
     def test_keyset_pages_and_exports(self):
         from sqlalchemy import select
 
-        from app.browse.search_index import reason_matches
-        base = select(*queries.LIST_COLUMNS).where(reason_matches('mssql', "50%_off [x]"))
+        from app.browse.search_index import dictionary_matches, reason_in, row_contains
+        text = "50%_off [x]"
+        for where in (row_contains('mssql', text),
+                      reason_in(dictionary_matches('mssql', text, indexed=True))):
+            self.check_pages(select(*queries.LIST_COLUMNS).where(where))
+
+    def check_pages(self, base):
         statements = []
         for sort, segments in keyset.ORDERS.items():
             for reverse in (False, True):

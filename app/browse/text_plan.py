@@ -1,0 +1,173 @@
+"""Choosing, per query, how a text search finds its rows: look the text up in the dictionary's
+text index and read the matches through the reason index (*lookup*), or read rows in page order
+and keep those that contain the text (*walk*).
+
+The choice compares what each way reads, from figures that cost a few milliseconds:
+
+- ``R``, how many responses have the text in their reason. A sample of the matching dictionary
+  entries (the first SAMPLE in hash order, which is random) gives it: when the sample is all
+  there is, the exact hashes are known and their rows are counted through the reason index;
+  otherwise ``R ≈ E × rows per sampled entry``, with ``E`` (matching entries) estimated from the
+  hash range the sample spans (SQLite) or by the planner from the trigram index (PostgreSQL).
+- ``F``, how many responses the other filters select (the daily summary: flows and statuses;
+  time presets as a share of the data's span), and ``T`` the table's size.
+
+To produce ``need`` rows (a page, or a count up to its cap), a walk reads about
+``min(F, need × T / R)`` rows and a lookup about ``min(R, need × T / F)`` plus the entries it
+reads from the text index. The cheaper one wins; both give the same rows (search_index.py).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from ..database import dialect_name, ops_connection, ops_scalar, ops_session_execute
+from ..models import ResponseDaily
+from ..reason_text_index import has_text_index
+from .cache import FiguresCache, data_version
+from .filters import RANGE_PRESETS, ResponseFilter
+from .search_index import dictionary_matches, limited_count, reason_in
+
+#: Dictionary entries sampled per search (also the most hashes a lookup names one by one).
+SAMPLE = 64
+LOOKUP = 'lookup'
+WALK = 'walk'
+#: Counting the sample's rows stops here (a sample naming more is common enough).
+ROW_LIMIT = 100_000
+_HASH_SPACE = 2 ** 64
+_figures = FiguresCache(ttl_seconds=300.0)
+
+
+@dataclass(frozen=True)
+class ReasonMatches:
+    """What the sample of matching dictionary entries says: the exact hashes when the sample
+    is all there is (``hashes``), how many entries match (``entries``), and the responses
+    they name, in all (``rows``) and among those the other filters select (``filtered``)."""
+    hashes: tuple[int, ...] | None
+    entries: float
+    rows: float
+    filtered: float
+
+    @property
+    def exact(self) -> bool:
+        return self.hashes is not None
+
+
+def sample_hashes(text_value: str, memo) -> tuple[list[int], float | None]:
+    """The first SAMPLE + 1 matching hashes and, when there are more, the estimated number of
+    matching entries (None: the list is complete)."""
+    def compute():
+        dialect = dialect_name()
+        indexed = dialect == 'sqlite' and has_text_index(ops_connection())
+        statement = dictionary_matches(dialect, text_value, indexed)
+        found = [row[0] for row in ops_session_execute(statement.limit(SAMPLE + 1))]
+        if len(found) <= SAMPLE:
+            return found, None
+        return found[:SAMPLE], _entries_estimate(dialect, indexed, statement, found[:SAMPLE])
+    return memo(('sample', text_value), compute)
+
+
+def reason_matches(text_value: str, other_conditions: list, memo,
+                   key: object = None) -> ReasonMatches:
+    """``other_conditions``: the filter's other WHERE conditions (``key`` names them)."""
+    def compute():
+        found, entries = sample_hashes(text_value, memo)
+        if not found:
+            return ReasonMatches((), 0, 0, 0)
+        rows = _count([reason_in(found)])
+        filtered = _count([reason_in(found), *other_conditions]) if other_conditions else rows
+        if entries is None:
+            return ReasonMatches(tuple(found), len(found), rows, filtered)
+        scale = entries / len(found)
+        return ReasonMatches(None, entries, rows * scale, filtered * scale)
+    return memo(('reason_matches', text_value, key), compute)
+
+
+def _count(where) -> int:
+    return int(ops_scalar(limited_count(where, ROW_LIMIT)))
+
+
+def _entries_estimate(dialect: str, indexed: bool, statement, found: list[int]) -> float:
+    """How many dictionary entries match, knowing that at least SAMPLE + 1 do."""
+    if indexed:
+        # The sample is the smallest hashes among the matches, and hashes are uniform.
+        share = (found[-1] + _HASH_SPACE // 2 + 1) / _HASH_SPACE
+        return max(SAMPLE + 1, SAMPLE / share)
+    if dialect == 'postgresql':
+        return max(SAMPLE + 1, _planner_rows(statement))
+    return SAMPLE + 1    # SQL Server, or SQLite without FTS5: at least this many
+
+
+def _planner_rows(statement) -> float:
+    """PostgreSQL's own estimate of a select's rows (for the dictionary match it comes from
+    the trigram index's statistics), without running it."""
+    connection = ops_connection()
+    translate = connection.get_execution_options().get('schema_translate_map')
+    compiled = statement.compile(dialect=connection.dialect, schema_translate_map=translate)
+    # The statement is SQLAlchemy's own compilation; the search text stays a bound parameter.
+    plan = connection.exec_driver_sql(f'EXPLAIN (FORMAT JSON) {compiled}',  # nosec B608
+                                      compiled.params).scalar()
+    return float(plan[0]['Plan']['Plan Rows'])
+
+
+def total_rows() -> int:
+    return int(cached('total', lambda: ops_scalar(
+        select(func.coalesce(func.sum(ResponseDaily.responses), 0)))))
+
+
+def rows_per_status() -> dict[str, int]:
+    return cached('statuses', lambda: dict(ops_session_execute(
+        select(ResponseDaily.status, func.sum(ResponseDaily.responses))
+        .group_by(ResponseDaily.status))))
+
+
+def days_spanned() -> int:
+    def compute():
+        first, last = ops_session_execute(select(func.min(ResponseDaily.day),
+                                                 func.max(ResponseDaily.day)))[0]
+        return (last - first).days + 1 if first and last else 1
+    return cached('days', compute)
+
+
+def cached(name: str, compute):
+    return _figures.get((name, data_version()), compute)
+
+
+def filtered_rows(flt: ResponseFilter, memo) -> float:
+    """About how many responses the filter's other conditions select (an upper estimate:
+    result codes and custom dates are not counted)."""
+    def compute():
+        total = total_rows()
+        rows = float(total)
+        if flt.flows:
+            flows = ops_scalar(select(func.coalesce(func.sum(ResponseDaily.responses), 0))
+                               .where(ResponseDaily.flow_code.in_(flt.flows)))
+            rows = float(flows)
+        if flt.statuses and total:
+            by_status = rows_per_status()
+            rows *= sum(by_status.get(status, 0) for status in flt.statuses) / total
+        if flt.range in RANGE_PRESETS:
+            rows *= min(1.0, RANGE_PRESETS[flt.range][1] / timedelta(days=days_spanned()))
+        return rows
+    return memo(('filtered_rows', flt), compute)
+
+
+def page_strategy(matches: ReasonMatches, filtered: float, need: int) -> str:
+    """LOOKUP or WALK for a page of ``need`` rows in sort order. A lookup reads every match
+    (then sorts); a walk reads rows in order until ``need`` of them match."""
+    if matches.filtered <= 0 and matches.exact:
+        return LOOKUP
+    walk = min(filtered, need * filtered / max(matches.filtered, 1.0))
+    lookup = matches.rows + (0 if matches.exact else matches.entries)
+    return LOOKUP if lookup <= walk else WALK
+
+
+def count_costs(matches: ReasonMatches, filtered: float, need: int) -> tuple[float, float]:
+    """(walk, lookup): rows each reads to count up to ``need`` matches. Counting needs no
+    order, so a lookup streams entry by entry and stops as soon as a walk would."""
+    share = min(1.0, need / max(matches.filtered, 1.0))
+    walk = filtered * share
+    lookup = (matches.rows + (0 if matches.exact else matches.entries)) * share
+    return walk, lookup

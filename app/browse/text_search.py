@@ -1,0 +1,133 @@
+"""The text filter of the response list (``q``): a response matches when its flow's code or
+name, or its error reason, contains the text. How the reason part is found (lookup or walk) is
+chosen per query by app/browse/text_plan.py; both ways give the same rows
+(app/browse/search_index.py)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from flask import g, has_request_context
+from sqlalchemy import func, or_, select
+
+from ..database import dialect_name, ops_connection, ops_scalar, ops_session_execute
+from ..models import Flow, Response, ResponseDaily
+from ..reason_text_index import has_text_index
+from . import text_plan
+from .filters import ResponseFilter
+from .search_index import (
+    dictionary_matches,
+    escape_like,
+    limited_count,
+    reason_in,
+    row_contains,
+)
+
+#: A text search counts its matches up to this many ("1,000+" beyond): each match found
+#: through the dictionary costs a random read, so counting to the list's 10,000 would not fit
+#: the search's 100 ms at 2M rows.
+TEXT_COUNT_CAP = 1_000
+#: A count of a text search reads at most about this many rows or dictionary entries; past
+#: it, it counts what the first COUNT_BUDGET matching entries name and shows "N+" (at least).
+COUNT_BUDGET = 5_000
+
+
+def memo(key, compute):
+    """Per-request memory for facts several queries of one page need (matching flows, match
+    samples); nothing outlives the request."""
+    if not has_request_context():
+        return compute()
+    found = g.setdefault('_browse_memo', {})
+    if key not in found:
+        found[key] = compute()
+    return found[key]
+
+
+def flows_matching_text(text: str):
+    """A select of the codes of flows whose code or name contains ``text`` (a subquery, so
+    any number of flows can match without long IN lists)."""
+    pattern = '%' + escape_like(text.lower()) + '%'
+    return select(Flow.flow_code).where(
+        or_(func.lower(Flow.flow_code).like(pattern, escape='\\'),
+            func.lower(Flow.name).like(pattern, escape='\\')))
+
+
+def any_flow_matches(text: str) -> bool:
+    return memo(('any_flow', text), lambda: bool(ops_session_execute(
+        flows_matching_text(text).limit(1))))
+
+
+def rows_of_matching_flows(text: str) -> int:
+    """Responses of the flows whose code or name contains ``text`` (daily summary; kept
+    until the data changes, since summing a year of days per flow is not free)."""
+    return text_plan.cached(('flow_rows', text), lambda: int(ops_scalar(
+        select(func.coalesce(func.sum(ResponseDaily.responses), 0))
+        .where(ResponseDaily.flow_code.in_(flows_matching_text(text))))))
+
+
+def matches_for(flt: ResponseFilter, other_conditions: list) -> text_plan.ReasonMatches:
+    """The sample's figures for this filter; responses of flows whose name matches count as
+    rows a lookup reads besides its entries (and which a walk finds too)."""
+    found = text_plan.reason_matches(flt.text, other_conditions, memo, key=flt)
+    if any_flow_matches(flt.text):
+        flow_rows = rows_of_matching_flows(flt.text)
+        found = replace(found, rows=found.rows + flow_rows, filtered=found.filtered + flow_rows)
+    return found
+
+
+def page_strategy(flt: ResponseFilter, other_conditions: list, need: int) -> str:
+    return memo(('page_strategy', flt, need), lambda: text_plan.page_strategy(
+        matches_for(flt, other_conditions), text_plan.filtered_rows(flt, memo), need))
+
+
+def condition(flt: ResponseFilter, strategy: str):
+    """The text filter as a WHERE condition, found the given way."""
+    dialect = dialect_name()
+    if strategy == text_plan.WALK:
+        by_reason = row_contains(dialect, flt.text)
+    else:
+        found, entries = text_plan.sample_hashes(flt.text, memo)
+        by_reason = reason_in(found if entries is None else _all_matches(flt.text))
+    if any_flow_matches(flt.text):
+        return or_(Response.flow_code.in_(flows_matching_text(flt.text)), by_reason)
+    return by_reason
+
+
+def _all_matches(text: str, entries: int | None = None):
+    statement = dictionary_matches(dialect_name(), text, has_text_index(ops_connection()))
+    return statement.limit(entries) if entries else statement.order_by(None)
+
+
+@dataclass(frozen=True)
+class TextCount:
+    value: int
+    at_least: bool
+
+
+def count(flt: ResponseFilter, other_conditions: list, cap: int) -> TextCount:
+    """How many responses match, up to ``cap`` (``at_least``: more than that, or more than
+    a count within COUNT_BUDGET could see)."""
+    found = matches_for(flt, other_conditions)
+    walk, lookup = text_plan.count_costs(found, text_plan.filtered_rows(flt, memo), cap + 1)
+    if found.exact or min(walk, lookup) <= COUNT_BUDGET or any_flow_matches(flt.text):
+        strategy = text_plan.WALK if walk < lookup else text_plan.LOOKUP
+        if strategy == text_plan.LOOKUP and not found.exact and not any_flow_matches(flt.text):
+            counted = _streamed_count(flt, other_conditions, cap)
+        else:
+            counted = int(ops_scalar(limited_count(
+                [*other_conditions, condition(flt, strategy)], cap)))
+        return TextCount(min(counted, cap), counted > cap)
+    counted = _streamed_count(flt, other_conditions, cap, entries=COUNT_BUDGET)
+    return TextCount(min(counted, cap), True)
+
+
+def _streamed_count(flt: ResponseFilter, other_conditions: list, cap: int,
+                    entries: int | None = None) -> int:
+    """Responses of the matching dictionary entries (the first ``entries`` of them), entry by
+    entry through the reason index, stopping at ``cap + 1``."""
+    matched = _all_matches(flt.text, entries).subquery()
+    joined = Response.__table__.join(matched, Response.reason_hash == matched.c.reason_hash)
+    statement = (select(func.count()).select_from(
+        select(Response.response_id).select_from(joined)
+        .where(Response.reason_hash.is_not(None), *other_conditions)
+        .limit(cap + 1).subquery()))
+    return int(ops_scalar(statement))
