@@ -30,24 +30,18 @@ def conditions(flt: ResponseFilter, need: int = COUNT_CAP + 1) -> list:
     (a page, or a count up to its cap), which decides how a text search finds its rows."""
     where = other_conditions(flt)
     if flt.text:
-        strategy = text_search.page_strategy(flt, list(where), need)
+        strategy = text_search.page_strategy(flt, need)
         where.append(text_search.condition(flt, strategy))
     return where
 
 
 def other_conditions(flt: ResponseFilter) -> list:
     """The filter's conditions besides the text."""
-    where = []
-    if flt.flows:
-        where.append(Response.flow_code.in_(flt.flows))
-    if flt.statuses and len(flt.statuses) < 3:
-        where.append(Response.status.in_(flt.statuses))
+    where = text_search.untimed_conditions(flt)
     if flt.start is not None:
         where.append(Response.responded_at >= flt.start)
     if flt.end is not None:
         where.append(Response.responded_at < flt.end)
-    if flt.result_code is not None:
-        where.append(Response.result_code == flt.result_code)
     return where
 
 
@@ -58,7 +52,7 @@ def base_select(flt: ResponseFilter, columns=LIST_COLUMNS, need: int | None = No
 def fetch_page(flt: ResponseFilter, cursor: keyset.Cursor | None) -> keyset.Page:
     execute = ops_session_execute
     if (flt.text and dialect_name() != 'sqlite'
-            and text_search.page_strategy(flt, other_conditions(flt), flt.size + 1)
+            and text_search.page_strategy(flt, flt.size + 1)
             == text_plan.LOOKUP):
         execute = keys_first
     return keyset.fetch_page(execute, base_select(flt), flt.sort, cursor, flt.size)

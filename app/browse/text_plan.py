@@ -19,15 +19,18 @@ reads from the text index. The cheaper one wins; both give the same rows (search
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.base import Executable
+from sqlalchemy.sql.elements import ClauseElement
 
 from ..database import dialect_name, ops_connection, ops_scalar, ops_session_execute
 from ..models import ResponseDaily
 from ..reason_text_index import has_text_index
 from .cache import FiguresCache, data_version
-from .filters import RANGE_PRESETS, ResponseFilter
+from .filters import ResponseFilter
 from .search_index import dictionary_matches, limited_count, reason_in
 
 #: Dictionary entries sampled per search (also the most hashes a lookup names one by one).
@@ -100,15 +103,24 @@ def _entries_estimate(dialect: str, indexed: bool, statement, found: list[int]) 
     return SAMPLE + 1    # SQL Server, or SQLite without FTS5: at least this many
 
 
+class Explain(Executable, ClauseElement):
+    """``EXPLAIN (FORMAT JSON)`` of a select, run like any statement (schemas translated,
+    the search text a bound parameter)."""
+    inherit_cache = False
+
+    def __init__(self, statement):
+        self.statement = statement
+
+
+@compiles(Explain, 'postgresql')
+def _compile_explain(element, compiler, **kw):
+    return 'EXPLAIN (FORMAT JSON) ' + compiler.process(element.statement, **kw)
+
+
 def _planner_rows(statement) -> float:
     """PostgreSQL's own estimate of a select's rows (for the dictionary match it comes from
     the trigram index's statistics), without running it."""
-    connection = ops_connection()
-    translate = connection.get_execution_options().get('schema_translate_map')
-    compiled = statement.compile(dialect=connection.dialect, schema_translate_map=translate)
-    # The statement is SQLAlchemy's own compilation; the search text stays a bound parameter.
-    plan = connection.exec_driver_sql(f'EXPLAIN (FORMAT JSON) {compiled}',  # nosec B608
-                                      compiled.params).scalar()
+    plan = ops_scalar(Explain(statement))
     return float(plan[0]['Plan']['Plan Rows'])
 
 
@@ -118,39 +130,52 @@ def total_rows() -> int:
 
 
 def rows_per_status() -> dict[str, int]:
-    return cached('statuses', lambda: dict(ops_session_execute(
+    return cached('statuses', lambda: {status: int(rows) for status, rows in ops_session_execute(
         select(ResponseDaily.status, func.sum(ResponseDaily.responses))
-        .group_by(ResponseDaily.status))))
+        .group_by(ResponseDaily.status))})
 
 
-def days_spanned() -> int:
+def data_span() -> tuple[datetime, datetime] | None:
+    """The first and the last day holding responses, as the start of the first day and the
+    end of the last (naive UTC), or None when there are none."""
     def compute():
         first, last = ops_session_execute(select(func.min(ResponseDaily.day),
                                                  func.max(ResponseDaily.day)))[0]
-        return (last - first).days + 1 if first and last else 1
-    return cached('days', compute)
+        if not first or not last:
+            return None
+        return (datetime.combine(first, time.min),
+                datetime.combine(last, time.min) + timedelta(days=1))
+    return cached('span', compute)
 
 
-def cached(name: str, compute):
+def time_share(flt: ResponseFilter) -> float:
+    """About which share of the responses the filter's time range holds (the data spread
+    evenly over its span)."""
+    span = data_span()
+    if span is None or flt.start is None and flt.end is None:
+        return 1.0
+    start, end = max(flt.start or span[0], span[0]), min(flt.end or span[1], span[1])
+    return max(0.0, min(1.0, (end - start) / (span[1] - span[0])))
+
+
+def cached(name, compute):
     return _figures.get((name, data_version()), compute)
 
 
 def filtered_rows(flt: ResponseFilter, memo) -> float:
-    """About how many responses the filter's other conditions select (an upper estimate:
-    result codes and custom dates are not counted)."""
+    """About how many responses the filter's other conditions select (result codes are not
+    counted: an upper estimate)."""
     def compute():
         total = total_rows()
         rows = float(total)
         if flt.flows:
             flows = ops_scalar(select(func.coalesce(func.sum(ResponseDaily.responses), 0))
                                .where(ResponseDaily.flow_code.in_(flt.flows)))
-            rows = float(flows)
+            rows = float(int(flows))
         if flt.statuses and total:
             by_status = rows_per_status()
             rows *= sum(by_status.get(status, 0) for status in flt.statuses) / total
-        if flt.range in RANGE_PRESETS:
-            rows *= min(1.0, RANGE_PRESETS[flt.range][1] / timedelta(days=days_spanned()))
-        return rows
+        return rows * time_share(flt)
     return memo(('filtered_rows', flt), compute)
 
 

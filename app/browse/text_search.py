@@ -13,7 +13,7 @@ from ..database import dialect_name, ops_connection, ops_scalar, ops_session_exe
 from ..models import Flow, Response, ResponseDaily
 from ..reason_text_index import has_text_index
 from . import text_plan
-from .filters import ResponseFilter
+from .filters import RANGE_ALL, ResponseFilter
 from .search_index import (
     dictionary_matches,
     escape_like,
@@ -29,6 +29,8 @@ TEXT_COUNT_CAP = 1_000
 #: A count of a text search reads at most about this many rows or dictionary entries; past
 #: it, it counts what the first COUNT_BUDGET matching entries name and shows "N+" (at least).
 COUNT_BUDGET = 5_000
+#: Dictionary entries per step of a streamed count (far below SQL Server's 2,100 parameters).
+STREAM_BATCH = 500
 
 
 def memo(key, compute):
@@ -64,19 +66,25 @@ def rows_of_matching_flows(text: str) -> int:
         .where(ResponseDaily.flow_code.in_(flows_matching_text(text))))))
 
 
-def matches_for(flt: ResponseFilter, other_conditions: list) -> text_plan.ReasonMatches:
-    """The sample's figures for this filter; responses of flows whose name matches count as
-    rows a lookup reads besides its entries (and which a walk finds too)."""
-    found = text_plan.reason_matches(flt.text, other_conditions, memo, key=flt)
+def matches_for(flt: ResponseFilter) -> text_plan.ReasonMatches:
+    """The sample's figures for this filter. The sample's rows are counted with the flow,
+    status and result code conditions and scaled by the time range's share (PostgreSQL's
+    sample comes in storage order, which is time order). Responses of flows whose name
+    matches count as rows a lookup reads besides its entries (and which a walk finds too)."""
+    timeless = replace(flt, start=None, end=None, range=RANGE_ALL)
+    found = text_plan.reason_matches(flt.text, untimed_conditions(timeless), memo, key=timeless)
+    share = text_plan.time_share(flt)
+    if share < 1.0:
+        found = replace(found, filtered=found.filtered * share)
     if any_flow_matches(flt.text):
         flow_rows = rows_of_matching_flows(flt.text)
         found = replace(found, rows=found.rows + flow_rows, filtered=found.filtered + flow_rows)
     return found
 
 
-def page_strategy(flt: ResponseFilter, other_conditions: list, need: int) -> str:
+def page_strategy(flt: ResponseFilter, need: int) -> str:
     return memo(('page_strategy', flt, need), lambda: text_plan.page_strategy(
-        matches_for(flt, other_conditions), text_plan.filtered_rows(flt, memo), need))
+        matches_for(flt), text_plan.filtered_rows(flt, memo), need))
 
 
 def condition(flt: ResponseFilter, strategy: str):
@@ -92,9 +100,21 @@ def condition(flt: ResponseFilter, strategy: str):
     return by_reason
 
 
-def _all_matches(text: str, entries: int | None = None):
-    statement = dictionary_matches(dialect_name(), text, has_text_index(ops_connection()))
-    return statement.limit(entries) if entries else statement.order_by(None)
+def _all_matches(text: str):
+    return dictionary_matches(dialect_name(), text,
+                              has_text_index(ops_connection())).order_by(None)
+
+
+def untimed_conditions(flt: ResponseFilter) -> list:
+    """The filter's flow, status and result code conditions."""
+    where = []
+    if flt.flows:
+        where.append(Response.flow_code.in_(flt.flows))
+    if flt.statuses and len(flt.statuses) < 3:
+        where.append(Response.status.in_(flt.statuses))
+    if flt.result_code is not None:
+        where.append(Response.result_code == flt.result_code)
+    return where
 
 
 @dataclass(frozen=True)
@@ -106,28 +126,40 @@ class TextCount:
 def count(flt: ResponseFilter, other_conditions: list, cap: int) -> TextCount:
     """How many responses match, up to ``cap`` (``at_least``: more than that, or more than
     a count within COUNT_BUDGET could see)."""
-    found = matches_for(flt, other_conditions)
+    found = matches_for(flt)
     walk, lookup = text_plan.count_costs(found, text_plan.filtered_rows(flt, memo), cap + 1)
-    if found.exact or min(walk, lookup) <= COUNT_BUDGET or any_flow_matches(flt.text):
+    if any_flow_matches(flt.text) or found.exact or walk < lookup and walk <= COUNT_BUDGET:
         strategy = text_plan.WALK if walk < lookup else text_plan.LOOKUP
-        if strategy == text_plan.LOOKUP and not found.exact and not any_flow_matches(flt.text):
-            counted = _streamed_count(flt, other_conditions, cap)
-        else:
-            counted = int(ops_scalar(limited_count(
-                [*other_conditions, condition(flt, strategy)], cap)))
+        counted = int(ops_scalar(limited_count(
+            [*other_conditions, condition(flt, strategy)], cap)))
         return TextCount(min(counted, cap), counted > cap)
-    counted = _streamed_count(flt, other_conditions, cap, entries=COUNT_BUDGET)
-    return TextCount(min(counted, cap), True)
+    counted, complete = _streamed_count(flt.text, other_conditions, cap)
+    return TextCount(min(counted, cap), counted > cap or not complete)
 
 
-def _streamed_count(flt: ResponseFilter, other_conditions: list, cap: int,
-                    entries: int | None = None) -> int:
-    """Responses of the matching dictionary entries (the first ``entries`` of them), entry by
-    entry through the reason index, stopping at ``cap + 1``."""
-    matched = _all_matches(flt.text, entries).subquery()
-    joined = Response.__table__.join(matched, Response.reason_hash == matched.c.reason_hash)
-    statement = (select(func.count()).select_from(
-        select(Response.response_id).select_from(joined)
-        .where(Response.reason_hash.is_not(None), *other_conditions)
-        .limit(cap + 1).subquery()))
-    return int(ops_scalar(statement))
+def _streamed_count(text: str, other_conditions: list, cap: int) -> tuple[int, bool]:
+    """Responses of the matching dictionary entries, read entry batch by entry batch (each
+    batch's rows counted through the reason index) until more than ``cap`` are found or
+    COUNT_BUDGET entries are read; returns the count and whether every entry was read."""
+    statement = _all_matches(text)
+    connection = ops_connection()
+    if connection.dialect.name == 'mssql':    # one open result per connection (no MARS)
+        hashes = [row[0] for row in connection.execute(statement.limit(COUNT_BUDGET + 1))]
+        batches = iter([hashes[i:i + STREAM_BATCH] for i in range(0, len(hashes), STREAM_BATCH)])
+        result = None
+    else:
+        result = connection.execution_options(stream_results=True,
+                                              max_row_buffer=STREAM_BATCH).execute(statement)
+        batches = iter(lambda: [row[0] for row in result.fetchmany(STREAM_BATCH)], [])
+    counted = seen = 0
+    try:
+        for batch in batches:
+            seen += len(batch)
+            counted += int(ops_scalar(limited_count([reason_in(batch), *other_conditions],
+                                                    cap - counted)))
+            if counted > cap or seen >= COUNT_BUDGET:
+                return counted, False
+        return counted, True
+    finally:
+        if result is not None:
+            result.close()
