@@ -35,7 +35,7 @@ from sqlalchemy.exc import DBAPIError
 from .database import qualified_name
 
 WORDS_TABLE = 'error_reason_words'
-WORDS_TRIGGER = 'error_reason_words_add'
+WORDS_TRIGGERS = ('error_reason_words_add', 'error_reason_words_remove')
 TRGM_INDEX = 'ix_error_reasons_trgm'
 #: Names of the text index's own objects (the FTS5 table makes shadow tables named after it):
 #: schema comparisons leave them out, since no model describes them.
@@ -78,6 +78,11 @@ def sqlite_ddl(fill: bool = True) -> list[str]:
         'CREATE TRIGGER IF NOT EXISTS error_reason_words_add AFTER INSERT ON error_reasons '
         'BEGIN INSERT INTO error_reason_words (rowid, error_reason) '
         'VALUES (new.reason_hash, lower(new.error_reason)); END',
+        # Entries are never removed by Flowdesk; should someone delete one, its words go too
+        # (a contentless table forgets a row given the exact values it was given).
+        'CREATE TRIGGER IF NOT EXISTS error_reason_words_remove AFTER DELETE ON error_reasons '
+        'BEGIN INSERT INTO error_reason_words (error_reason_words, rowid, error_reason) '
+        "VALUES ('delete', old.reason_hash, lower(old.error_reason)); END",
     ]
     if fill:
         statements.append('INSERT INTO error_reason_words (rowid, error_reason) SELECT '
@@ -86,7 +91,8 @@ def sqlite_ddl(fill: bool = True) -> list[str]:
 
 
 def sqlite_drop_ddl() -> list[str]:
-    return [f'DROP TRIGGER IF EXISTS {WORDS_TRIGGER}', f'DROP TABLE IF EXISTS {WORDS_TABLE}']
+    return ([f'DROP TRIGGER IF EXISTS {name}' for name in WORDS_TRIGGERS]
+            + [f'DROP TABLE IF EXISTS {WORDS_TABLE}'])
 
 
 def postgresql_index_ddl(reasons: str, extension_schema: str | None) -> str:

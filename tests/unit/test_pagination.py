@@ -150,6 +150,17 @@ class MssqlCompileTests(FlowdeskTestCase):
                       reason_in(dictionary_matches('mssql', text, indexed=True))):
             self.check_pages(select(*queries.LIST_COLUMNS).where(where))
 
+    def test_text_search_counts_and_samples(self):
+        from app.browse.search_index import dictionary_matches, limited_count, reason_in
+        sample = self.compile(dictionary_matches('mssql', "O'Brien 50%", indexed=True).limit(65))
+        self.assertIn('SELECT TOP 65 [ops].[error_reasons].reason_hash', sample)
+        self.assertIn("LIKE N'%O''Brien 50\\%%' ESCAPE '\\'", sample)
+        self.assertNotIn('MATCH', sample)          # no FTS5 on SQL Server
+        batch = self.compile(limited_count([reason_in(list(range(-250, 250)))], 1000))
+        self.assertIn('TOP 1001', batch)
+        self.assertIn('reason_hash IS NOT NULL AND [ops].[responses].reason_hash IN (-250, ', batch)
+        self.assertNotIn('LIMIT', batch)
+
     def check_pages(self, base):
         statements = []
         for sort, segments in keyset.ORDERS.items():
