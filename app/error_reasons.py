@@ -1,8 +1,9 @@
 """The error-reason dictionary: each distinct reason stored once (``error_reasons``), each
 response naming its reason by hash (``responses.reason_hash``).
 
-Text search reads the small dictionary (LIKE) and then the responses of the matching hashes
-through one partial index, so loads never maintain a per-row full-text index. Whatever writes
+Text search finds rare words in the dictionary (through its text index, app/reason_text_index.py)
+and then the responses of the matching hashes through one partial index, so loads never
+maintain a per-row full-text index (app/browse/text_plan.py chooses per search). Whatever writes
 responses (loads, undo, the demo seed) fills ``reason_hash`` with ``reason_hash()`` and adds the
 new reasons with ``ReasonDictionary.add`` in the same transaction as the rows.
 """

@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
+from flask import g, has_request_context
 from sqlalchemy import func, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.base import Executable
@@ -159,7 +160,13 @@ def time_share(flt: ResponseFilter) -> float:
 
 
 def cached(name, compute):
-    return _figures.get((name, data_version()), compute)
+    """A figure kept until the ops data changes (or five minutes pass); the data version is
+    read once per request."""
+    if not has_request_context():
+        return _figures.get((name, data_version()), compute)
+    if '_ops_data_version' not in g:
+        g._ops_data_version = data_version()
+    return _figures.get((name, g._ops_data_version), compute)
 
 
 def filtered_rows(flt: ResponseFilter, memo) -> float:

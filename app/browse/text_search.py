@@ -19,6 +19,7 @@ from .search_index import (
     escape_like,
     limited_count,
     reason_in,
+    reason_in_batch,
     row_contains,
 )
 
@@ -28,7 +29,7 @@ from .search_index import (
 TEXT_COUNT_CAP = 1_000
 #: A count of a text search reads at most about this many rows or dictionary entries; past
 #: it, it counts what the first COUNT_BUDGET matching entries name and shows "N+" (at least).
-COUNT_BUDGET = 5_000
+COUNT_BUDGET = 2_000
 #: Dictionary entries per step of a streamed count (far below SQL Server's 2,100 parameters).
 STREAM_BATCH = 500
 
@@ -138,12 +139,39 @@ def count(flt: ResponseFilter, other_conditions: list, cap: int) -> TextCount:
 
 
 def _streamed_count(text: str, other_conditions: list, cap: int) -> tuple[int, bool]:
-    """Responses of the matching dictionary entries, read entry batch by entry batch (each
-    batch's rows counted through the reason index) until more than ``cap`` are found or
-    COUNT_BUDGET entries are read; returns the count and whether every entry was read."""
+    """Responses of the first COUNT_BUDGET matching dictionary entries, entry by entry through
+    the reason index, up to ``cap + 1``; returns the count and whether those entries were all
+    the matching ones."""
+    if dialect_name() == 'sqlite':
+        return _joined_count(text, other_conditions, cap)
+    return _batched_count(text, other_conditions, cap)
+
+
+def _joined_count(text: str, other_conditions: list, cap: int) -> tuple[int, bool]:
+    """SQLite: one statement joining the entries (in hash order, from the text index) to the
+    reason index, which stops at ``cap + 1``."""
+    matched = dictionary_matches(dialect_name(), text, has_text_index(ops_connection()))
+    entries = matched.limit(COUNT_BUDGET).subquery()
+    joined = Response.__table__.join(entries, Response.reason_hash == entries.c.reason_hash)
+    counted = int(ops_scalar(select(func.count()).select_from(
+        select(Response.response_id).select_from(joined)
+        .where(Response.reason_hash.is_not(None), *other_conditions)
+        .limit(cap + 1).subquery())))
+    if counted > cap:
+        return counted, False
+    seen = int(ops_scalar(select(func.count()).select_from(
+        matched.limit(COUNT_BUDGET + 1).subquery())))
+    return counted, seen <= COUNT_BUDGET
+
+
+def _batched_count(text: str, other_conditions: list, cap: int) -> tuple[int, bool]:
+    """PostgreSQL and SQL Server: the entries read in batches (PostgreSQL through a
+    server-side cursor; SQL Server reads at most the budget first, having one open result per
+    connection), each batch's rows counted through the reason index."""
     statement = _all_matches(text)
     connection = ops_connection()
-    if connection.dialect.name == 'mssql':    # one open result per connection (no MARS)
+    dialect = connection.dialect.name
+    if dialect == 'mssql':
         hashes = [row[0] for row in connection.execute(statement.limit(COUNT_BUDGET + 1))]
         batches = iter([hashes[i:i + STREAM_BATCH] for i in range(0, len(hashes), STREAM_BATCH)])
         result = None
@@ -155,8 +183,8 @@ def _streamed_count(text: str, other_conditions: list, cap: int) -> tuple[int, b
     try:
         for batch in batches:
             seen += len(batch)
-            counted += int(ops_scalar(limited_count([reason_in(batch), *other_conditions],
-                                                    cap - counted)))
+            counted += int(ops_scalar(limited_count(
+                [reason_in_batch(dialect, batch), *other_conditions], cap - counted)))
             if counted > cap or seen >= COUNT_BUDGET:
                 return counted, False
         return counted, True

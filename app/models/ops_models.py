@@ -102,11 +102,12 @@ class Response(db.Model):
 class ErrorReason(db.Model):
     """Every distinct error reason once, keyed by its hash (``responses.reason_hash``).
 
-    Reasons repeat heavily (they come from templates and platform messages), so searching text
-    in this small table and then reading the matching responses through
-    ``ix_responses_reason_time`` is fast, and a load pays one index entry per row with a reason
-    instead of a full-text index. Entries are added by every writer in the same transaction as
-    the rows and never removed (rows kept for undo may still name them)."""
+    Text search looks rare words up here, through the dictionary's text index
+    (app/reason_text_index.py), and reads the matching responses through
+    ``ix_responses_reason_time``; a load pays one index entry per row with a reason plus the
+    trigrams of the reasons it adds, instead of a full-text index over every row. Entries are
+    added by every writer in the same transaction as the rows and never removed (rows kept for
+    undo may still name them)."""
     __bind_key__ = 'ops'
     __tablename__ = 'error_reasons'
     __table_args__ = table_args(OPS_SCHEMA_KEY)

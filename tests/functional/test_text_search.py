@@ -347,6 +347,29 @@ class TextIndexUpkeepTest(FlowdeskTestCase):
         self.assertTrue(before)
 
 
+    def test_search_index_command_builds_it(self):
+        self.seed()
+        engine = db.engines['ops']
+        with engine.begin() as connection:
+            drop_text_index(connection)
+        forget(engine)
+        result = self.app.test_cli_runner().invoke(args=['search-index'])
+        self.assertEqual(result.exit_code, 0, result.output)
+        self.assertIn('text index', result.output)
+        with engine.connect() as connection:
+            self.assertTrue(has_text_index(connection))
+        self.assertTrue(self.indexed_hashes('correlation id'))
+        again = self.app.test_cli_runner().invoke(args=['search-index'])
+        self.assertEqual(again.exit_code, 0, again.output)
+
+    def test_search_index_command_says_what_to_do_when_it_cannot(self):
+        with mock.patch('app.reason_text_index.create_text_index', return_value=False):
+            result = self.app.test_cli_runner().invoke(args=['search-index'])
+        self.assertEqual(result.exit_code, 1)
+        self.assertIn('CREATE EXTENSION pg_trgm', result.output)
+        self.assertIn('text search still works', result.output)
+
+
 class SqliteWithoutTrigramTest(FlowdeskTestCase):
     """An SQLite without the trigram tokenizer (before 3.34) gets no index and a warning;
     search reads the dictionary with LIKE."""
