@@ -176,8 +176,11 @@ def _batched_count(text: str, other_conditions: list, cap: int) -> tuple[int, bo
         batches = iter([hashes[i:i + STREAM_BATCH] for i in range(0, len(hashes), STREAM_BATCH)])
         result = None
     else:
-        result = connection.execution_options(stream_results=True,
-                                              max_row_buffer=STREAM_BATCH).execute(statement)
+        # The planner takes ILIKE for cheap and would read the dictionary in storage order,
+        # testing every entry; the trigram index tests only candidates (2-3x fewer reads).
+        connection.exec_driver_sql('SET LOCAL enable_seqscan = off')
+        result = connection.execute(statement, execution_options={
+            'stream_results': True, 'max_row_buffer': STREAM_BATCH})
         batches = iter(lambda: [row[0] for row in result.fetchmany(STREAM_BATCH)], [])
     counted = seen = 0
     try:
@@ -191,3 +194,4 @@ def _batched_count(text: str, other_conditions: list, cap: int) -> tuple[int, bo
     finally:
         if result is not None:
             result.close()
+            connection.exec_driver_sql('SET LOCAL enable_seqscan TO DEFAULT')
