@@ -17,6 +17,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.engine import Connection
 
 from .models import ErrorReason
+from .reason_text_index import catch_up_words, defer_words
 
 #: Hash lookups per statement stay far below SQL Server's 2,100 parameters.
 LOOKUP_CHUNK = 1000
@@ -42,6 +43,18 @@ class ReasonDictionary:
     def __init__(self, connection: Connection):
         self.connection = connection
         self.known: set[int] = set()
+        self.words_mark: int | None = None
+
+    def defer_text_index(self) -> None:
+        """A bulk writer's choice: the dictionary's text index catches up once, in ``finish``,
+        instead of entry by entry (app/reason_text_index.py)."""
+        self.words_mark = defer_words(self.connection)
+
+    def finish(self) -> None:
+        """Called once the writer has added everything, inside its transaction."""
+        if self.words_mark is not None:
+            catch_up_words(self.connection, self.words_mark)
+            self.words_mark = None
 
     def add(self, reasons: Iterable[str | None]) -> int:
         """Make sure each reason has its dictionary entry; returns how many were new."""

@@ -4,17 +4,19 @@ and keep those that contain the text (*walk*).
 
 The choice compares what each way reads, from figures that cost a few milliseconds:
 
-- ``R``, how many responses have the text in their reason. A sample of the matching dictionary
-  entries (the first SAMPLE in hash order, which is random) gives it: when the sample is all
-  there is, the exact hashes are known and their rows are counted through the reason index;
-  otherwise ``R ≈ E × rows per sampled entry``, with ``E`` (matching entries) estimated from the
-  hash range the sample spans (SQLite) or by the planner from the trigram index (PostgreSQL).
-- ``F``, how many responses the other filters select (the daily summary: flows and statuses;
-  time presets as a share of the data's span), and ``T`` the table's size.
+- a sample: the first SAMPLE + 1 matching dictionary entries. SQLite's text index gives them
+  in hash order, which is random, so the hash range the sample spans estimates ``E``, how many
+  entries match; PostgreSQL's planner estimates ``E`` from the trigram index's statistics.
+  When the sample is all there is, the exact hashes are known.
+- the sample's rows, counted through the reason index, in all and with the flow, status and
+  result-code filters; scaled by ``E / SAMPLE`` they estimate ``R`` (matching rows) and
+  ``R_f`` (those the filters keep). A time range scales ``R_f`` by its share of the data.
+- ``F``, how many responses the other filters select (the daily summary, cached per data
+  version).
 
-To produce ``need`` rows (a page, or a count up to its cap), a walk reads about
-``min(F, need × T / R)`` rows and a lookup about ``min(R, need × T / F)`` plus the entries it
-reads from the text index. The cheaper one wins; both give the same rows (search_index.py).
+For ``need`` rows, a walk reads about ``min(F, need × F / R_f)`` rows; a page by lookup reads
+``R`` rows plus ``E`` entries (none when the hashes are exact), a count by lookup only the
+share it needs. The cheaper one wins; both give the same rows (search_index.py).
 """
 from __future__ import annotations
 

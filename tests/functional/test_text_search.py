@@ -21,7 +21,7 @@ from app.datasets import RESPONSES
 from app.error_reasons import reason_hash
 from app.extensions import db
 from app.loading.writers import writer_for
-from app.models import Flow, Response
+from app.models import ErrorReason, Flow, Response
 from app.reason_text_index import create_text_index, drop_text_index, forget, has_text_index
 from app.seeding import seed_demo
 from app.summary import refresh_after_write
@@ -314,6 +314,30 @@ class TextIndexUpkeepTest(FlowdeskTestCase):
         response = self.client.get('/api/v1/responses', query_string={'q': 'quokka'})
         self.assertEqual([item['response_id'] for item in response.get_json()['items']],
                          [8_000_001])
+
+    def test_bulk_writers_index_their_new_reasons_at_the_end_and_keep_the_trigger(self):
+        summary = self.seed()
+        engine = db.engines['ops']
+        with engine.begin() as connection:
+            flow = connection.scalar(select(Flow.flow_code).limit(1))
+            writer = writer_for(connection, RESPONSES, summary.batch_id)
+            writer.insert([(8_000_002, flow, summary.last, 'ERROR', 1, 5, 'Wombat one', 1,
+                            summary.batch_id, reason_hash('Wombat one'))])
+            connection.rollback()                 # a failed or dry-run load
+        self.assertEqual(self.indexed_hashes('wombat'), set())
+        self.add(summary, 8_000_003, 'Wombat two')
+        self.assertEqual(self.indexed_hashes('wombat'), {reason_hash('Wombat two')})
+        if engine.dialect.name == 'sqlite':
+            with engine.connect() as connection:
+                triggers = set(connection.execute(text(
+                    "SELECT name FROM sqlite_master WHERE type = 'trigger'")).scalars())
+            self.assertIn('error_reason_words_add', triggers)
+        # A single insert outside a bulk writer goes through the trigger.
+        with engine.begin() as connection:
+            connection.execute(ErrorReason.__table__.insert().values(
+                reason_hash=reason_hash('Wombat three'), error_reason='Wombat three'))
+        self.assertEqual(self.indexed_hashes('WOMBAT T'), {reason_hash('Wombat two'),
+                                                           reason_hash('Wombat three')})
 
     def test_search_without_the_index_gives_the_same_rows(self):
         self.seed()
