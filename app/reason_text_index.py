@@ -79,7 +79,8 @@ ADD_TRIGGER = ('CREATE TRIGGER IF NOT EXISTS error_reason_words_add AFTER INSERT
                'VALUES (new.reason_hash, lower(new.error_reason)); END')
 #: FTS5 gathers this many bytes of new entries in memory before writing a segment (default
 #: 1 MB): fewer, larger segments make a load's bulk insert about a third cheaper.
-HASH_SIZE = 16 << 20
+HASH_SIZE_SQL = ("INSERT INTO error_reason_words (error_reason_words, rank) "
+                 "VALUES ('hashsize', 16777216)")
 
 
 def sqlite_ddl(fill: bool = True) -> list[str]:
@@ -87,7 +88,7 @@ def sqlite_ddl(fill: bool = True) -> list[str]:
     statements = [
         f"CREATE VIRTUAL TABLE IF NOT EXISTS {WORDS_TABLE} USING fts5(error_reason, "
         "content='', columnsize=0, tokenize='trigram case_sensitive 1')",
-        f"INSERT INTO {WORDS_TABLE} ({WORDS_TABLE}, rank) VALUES ('hashsize', {HASH_SIZE})",
+        HASH_SIZE_SQL,
         ADD_TRIGGER,
         # Entries are never removed by Flowdesk; should someone delete one, its words go too
         # (a contentless table forgets a row given the exact values it was given).
