@@ -1,8 +1,9 @@
 """The error-reason dictionary: each distinct reason stored once (``error_reasons``), each
 response naming its reason by hash (``responses.reason_hash``).
 
-Text search reads the small dictionary (LIKE) and then the responses of the matching hashes
-through one partial index, so loads never maintain a per-row full-text index. Whatever writes
+Text search finds rare words in the dictionary (through its text index, app/reason_text_index.py)
+and then the responses of the matching hashes through one partial index, so loads never
+maintain a per-row full-text index (app/browse/text_plan.py chooses per search). Whatever writes
 responses (loads, undo, the demo seed) fills ``reason_hash`` with ``reason_hash()`` and adds the
 new reasons with ``ReasonDictionary.add`` in the same transaction as the rows.
 """
@@ -17,6 +18,7 @@ from sqlalchemy.engine import Connection
 
 from .database import qualified_name
 from .models import ErrorReason
+from .reason_text_index import catch_up_words, defer_words
 
 #: Hash lookups per statement stay far below SQL Server's 2,100 parameters.
 LOOKUP_CHUNK = 1000
@@ -49,6 +51,18 @@ class ReasonDictionary:
         self.connection = connection
         self.known: set[int] = set()
         self.bulk_sql = bulk_insert_sql(connection.dialect)
+        self.words_mark: int | None = None
+
+    def defer_text_index(self) -> None:
+        """A bulk writer's choice: the dictionary's text index catches up once, in ``finish``,
+        instead of entry by entry (app/reason_text_index.py)."""
+        self.words_mark = defer_words(self.connection)
+
+    def finish(self) -> None:
+        """Called once the writer has added everything, inside its transaction."""
+        if self.words_mark is not None:
+            catch_up_words(self.connection, self.words_mark)
+            self.words_mark = None
 
     def add(self, reasons: Iterable[str | None]) -> int:
         """Make sure each reason has its dictionary entry; returns how many were new."""
@@ -63,7 +77,7 @@ class ReasonDictionary:
         if not fresh:
             return 0
         if self.bulk_sql is not None:
-            added = self.connection.exec_driver_sql(self.bulk_sql, list(fresh.items())).rowcount
+            added = self.connection.exec_driver_sql(self.bulk_sql, sorted(fresh.items())).rowcount
         else:
             added = self.look_up_and_insert(fresh)
         if len(known) + len(fresh) > KNOWN_LIMIT:
@@ -78,8 +92,10 @@ class ReasonDictionary:
         for start in range(0, len(hashes), LOOKUP_CHUNK):
             stored.update(self.connection.execute(
                 select(column).where(column.in_(hashes[start:start + LOOKUP_CHUNK]))).scalars())
-        new = [{'reason_hash': hashed, 'error_reason': reason}
-               for hashed, reason in fresh.items() if hashed not in stored]
+        # Sorted by hash: the dictionary's text index (SQLite FTS5, keyed by hash) then writes
+        # the whole list as one run instead of one small segment per out-of-order entry.
+        new = [{'reason_hash': hashed, 'error_reason': fresh[hashed]}
+               for hashed in sorted(fresh) if hashed not in stored]
         if new:
             self.connection.execute(insert(ErrorReason), new)
         return len(new)

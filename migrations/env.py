@@ -15,6 +15,7 @@ from alembic import context
 from flask import current_app
 
 from app.migration_support import BIND_NAMES, create_schema_sql, engine_of, metadata_for, schema_of, url_of
+from app.reason_text_index import is_text_index_object
 
 config = context.config
 fileConfig(config.config_file_name, disable_existing_loggers=False)
@@ -45,8 +46,11 @@ def run_migrations_offline():
 
 
 def only_schema(schema):
-    """Autogenerate looks at the bind's configured schema only."""
+    """Autogenerate looks at the bind's configured schema only, and leaves the error-reason
+    dictionary's text index alone (no model describes it: app/reason_text_index.py)."""
     def include_name(name, type_, _parent_names):
+        if type_ in ('table', 'index') and is_text_index_object(name):
+            return False
         return type_ != 'schema' or name == (str(schema) if schema else None)
     return include_name
 

@@ -5,14 +5,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from flask import g, has_request_context
-from sqlalchemy import Integer, func, literal, or_, select
+from sqlalchemy import func, select
 
 from ..database import dialect_name, ops_scalar, ops_session_execute
 from ..models import Flow, Response, ResponseDaily
-from . import keyset
+from . import keyset, text_plan, text_search
 from .filters import ResponseFilter
-from .search_index import escape_like, reason_match_count, reason_matches
+from .search_index import limited_count
 from .trace import id_matches
 
 #: Above this many matching rows the count says "10,000+" instead of counting on.
@@ -26,112 +25,48 @@ LIST_COLUMNS = (Response.response_id, Response.flow_code, Response.responded_at,
                 Response.payload_bytes, Response.message_id, Response.correlation_id)
 
 
-def _memo(key, compute):
-    """Per-request memory for facts several queries of one page need (matching flows, match
-    counts); nothing outlives the request."""
-    if not has_request_context():
-        return compute()
-    memo = g.setdefault('_browse_memo', {})
-    if key not in memo:
-        memo[key] = compute()
-    return memo[key]
-
-
-def flows_matching_text(text: str):
-    """A select of the codes of flows whose code or name contains ``text`` (a subquery, so
-    any number of flows can match without long IN lists)."""
-    pattern = '%' + escape_like(text.lower()) + '%'
-    return select(Flow.flow_code).where(
-        or_(func.lower(Flow.flow_code).like(pattern, escape='\\'),
-            func.lower(Flow.name).like(pattern, escape='\\')))
-
-
-def any_flow_matches(text: str) -> bool:
-    return _memo(('any_flow', text), lambda: bool(ops_session_execute(
-        flows_matching_text(text).limit(1))))
-
-
-def reason_rows(text: str, limit: int) -> int:
-    """How many responses have the text in their error reason, counted through the reason
-    index up to ``limit`` (``limit + 1``: more than that)."""
-    return _memo(('reason_rows', text, limit), lambda: int(ops_scalar(
-        reason_match_count(dialect_name(), text, limit))))
-
-
-def rows_of_matching_flows(text: str) -> int:
-    """Responses of the flows whose code or name contains ``text`` (daily summary)."""
-    return _memo(('flow_rows', text), lambda: int(ops_scalar(
-        select(func.coalesce(func.sum(ResponseDaily.responses), 0))
-        .where(ResponseDaily.flow_code.in_(flows_matching_text(text))))))
-
-
 def total_responses() -> int:
-    return _memo('total', lambda: int(ops_scalar(
+    return text_search.memo('total', lambda: int(ops_scalar(
         select(func.coalesce(func.sum(ResponseDaily.responses), 0)))))
 
 
-def _common_text(flt: ResponseFilter, flows_match: bool) -> bool:
-    """SQLite: is the search text common enough that scanning in page order beats sorting all
-    matches? Scanning reads about size × total / matches rows, sorting reads every match, so
-    scanning wins when matches² > size × total. Counting stops at that threshold (or the
-    count cap, which the total count needs anyway), so a common text is never counted out."""
-    threshold = _scan_threshold(flt)
-    flow_rows = rows_of_matching_flows(flt.text) if flows_match else 0
-    if flow_rows > threshold:
-        return True
-    return reason_rows(flt.text, _reason_count_limit(flt)) + flow_rows > threshold
+def conditions(flt: ResponseFilter, need: int = COUNT_CAP + 1) -> list:
+    """WHERE conditions for a filter; ``need``: how many rows the statement reads at most
+    (a page, or a count up to its cap), which decides how a text search finds its rows.
+
+    An exact id is the most selective filter there is, so its two indexes drive the query
+    (app/browse/trace.py): the other conditions then test each row the id finds (the text
+    by walking, never through the dictionary)."""
+    where = other_conditions(flt)
+    if flt.text:
+        strategy = (text_plan.WALK if flt.exact_id
+                    else text_search.page_strategy(flt, need))
+        where.append(text_search.condition(flt, strategy))
+    return where
 
 
-def _scan_threshold(flt: ResponseFilter) -> int:
-    return math.isqrt((flt.size + 1) * total_responses())
-
-
-def _reason_count_limit(flt: ResponseFilter) -> int:
-    """One reason count serves both the page plan and the total shown."""
-    return max(COUNT_CAP, _scan_threshold(flt)) if dialect_name() == 'sqlite' else COUNT_CAP
-
-
-def _unindexed(column):
-    """The column in a form no index serves (same values; NULL stays NULL)."""
-    return column + 0 if isinstance(column.type, Integer) else column.concat('')
-
-
-def conditions(flt: ResponseFilter, for_page: bool = False) -> list:
-    """WHERE conditions for a filter (the text filter looks up matching flows first).
-    ``for_page``: the rows are read in page order with a LIMIT (not counted).
-
-    An exact id is the most selective filter there is, so its two indexes must drive the
-    query (app/browse/trace.py): with one, the flow, status, result-code and text conditions
-    are written so that no index serves them, which keeps a planner without statistics (SQLite
-    is never ANALYZEd) from reading a busy flow's rows instead. The time range stays plain: it
+def other_conditions(flt: ResponseFilter) -> list:
+    """The filter's conditions besides the text. With an exact id, the flow, status and
+    result-code conditions are written so that no index serves them
+    (``text_search.untimed_conditions``), which keeps a planner without statistics (SQLite is
+    never ANALYZEd) from reading a busy flow's rows instead; the time range stays plain: it
     narrows the id indexes' seeks."""
-    plain = _unindexed if flt.exact_id else (lambda column: column)
-    where = []
-    if flt.flows:
-        where.append(plain(Response.flow_code).in_(flt.flows))
-    if flt.statuses and len(flt.statuses) < 3:
-        where.append(plain(Response.status).in_(flt.statuses))
+    where = text_search.untimed_conditions(flt)
     if flt.start is not None:
         where.append(Response.responded_at >= flt.start)
     if flt.end is not None:
         where.append(Response.responded_at < flt.end)
-    if flt.result_code is not None:
-        where.append(plain(Response.result_code) == flt.result_code)
     if flt.exact_id:
         where.append(id_matches(flt.exact_id))
-    if flt.text:
-        flows_match = any_flow_matches(flt.text)
-        dialect = dialect_name()
-        scan = bool(flt.exact_id) or (for_page and dialect == 'sqlite'
-                                      and _common_text(flt, flows_match))
-        by_reason = reason_matches(dialect, flt.text, scan=scan)
-        where.append(or_(plain(Response.flow_code).in_(flows_matching_text(flt.text)), by_reason)
-                     if flows_match else by_reason)
     return where
 
 
-def base_select(flt: ResponseFilter, columns=LIST_COLUMNS):
-    return select(*columns).where(*conditions(flt, for_page=True))
+def base_select(flt: ResponseFilter, columns=LIST_COLUMNS, need: int | None = None):
+    return select(*columns).where(*conditions(flt, need or flt.size + 1))
+
+
+def _scan_threshold(flt: ResponseFilter) -> int:
+    return math.isqrt((flt.size + 1) * total_responses())
 
 
 def narrows_beyond_time(flt: ResponseFilter) -> bool:
@@ -175,7 +110,8 @@ def duration_sort_problem(flt: ResponseFilter) -> str | None:
 
 def fetch_page(flt: ResponseFilter, cursor: keyset.Cursor | None) -> keyset.Page:
     execute = ops_session_execute
-    if flt.text and dialect_name() != 'sqlite':
+    if (flt.text and not flt.exact_id and dialect_name() != 'sqlite'
+            and text_search.page_strategy(flt, flt.size + 1) == text_plan.LOOKUP):
         execute = keys_first
     return keyset.fetch_page(execute, base_select(flt), flt.sort, cursor, flt.size,
                              sorted_here=duration_plan(flt) == 'sort')
@@ -209,7 +145,7 @@ class Count:
 
 def count(flt: ResponseFilter) -> Count:
     """How many responses match: exact from the daily summary when the filter allows it,
-    otherwise counted up to COUNT_CAP rows."""
+    otherwise counted up to COUNT_CAP rows (a text search: app/browse/text_search.py)."""
     if flt.countable_from_summary:
         statement = select(func.coalesce(func.sum(ResponseDaily.responses), 0))
         if flt.flows:
@@ -217,16 +153,9 @@ def count(flt: ResponseFilter) -> Count:
         if flt.statuses:
             statement = statement.where(ResponseDaily.status.in_(flt.statuses))
         return Count(int(ops_scalar(statement)), False)
-    if _text_only(flt):
-        # The reason index counts matches by itself; with matching flows the union is at
-        # least as large as either part.
-        flows_match = any_flow_matches(flt.text)
-        reasons = reason_rows(flt.text, _reason_count_limit(flt))
-        flow_rows = rows_of_matching_flows(flt.text) if flows_match else 0
-        if max(reasons, flow_rows) > COUNT_CAP:
-            return Count(COUNT_CAP, True)
-        if not flows_match:
-            return Count(reasons, False)
+    if flt.text and not flt.exact_id:
+        found = text_search.count(flt, other_conditions(flt), text_search.TEXT_COUNT_CAP)
+        return Count(found.value, found.at_least)
     found = count_up_to_memo(flt, _duration_count_limit(flt)
                              if flt.sort in keyset.DURATION_SORTS else COUNT_CAP)
     if found > COUNT_CAP:
@@ -234,22 +163,15 @@ def count(flt: ResponseFilter) -> Count:
     return Count(found, False)
 
 
-def _text_only(flt: ResponseFilter) -> bool:
-    return bool(flt.text) and not (flt.exact_id or flt.flows or flt.statuses or flt.start
-                                   or flt.end or flt.result_code is not None)
-
-
 def count_up_to(flt: ResponseFilter, limit: int) -> int:
     """The number of matching rows, or ``limit + 1`` when there are more than ``limit``."""
-    limited = select(literal(1)).select_from(Response.__table__).where(*conditions(flt)) \
-        .limit(limit + 1).subquery()
-    return int(ops_scalar(select(func.count()).select_from(limited)))
+    return int(ops_scalar(limited_count(conditions(flt, limit + 1), limit)))
 
 
 def count_up_to_memo(flt: ResponseFilter, limit: int) -> int:
     """``count_up_to``, once per request: the duration sort's plan and the count shown share
     it."""
-    return _memo(('count_up_to', flt, limit), lambda: count_up_to(flt, limit))
+    return text_search.memo(('count_up_to', flt, limit), lambda: count_up_to(flt, limit))
 
 
 def get_response(response_id: int):
@@ -275,5 +197,5 @@ def missing_flows(codes) -> list[str]:
 def iter_chunks(flt: ResponseFilter, columns=LIST_COLUMNS, chunk: int = 10_000):
     """Every matching row in the filter's order, in lists of ``chunk`` rows, one query each
     (``columns`` must include the sort key and response_id)."""
-    return keyset.iter_chunks(ops_session_execute, base_select(flt, columns), flt.sort, chunk,
-                              sorted_here=duration_plan(flt) == 'sort')
+    return keyset.iter_chunks(ops_session_execute, base_select(flt, columns, chunk), flt.sort,
+                              chunk, sorted_here=duration_plan(flt) == 'sort')

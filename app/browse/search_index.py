@@ -1,56 +1,102 @@
-"""Text in error reasons: substring search that stays fast at millions of responses without a
-full-text index that every load would have to maintain row by row.
+"""Text in error reasons: the statements behind a search, for both ways of finding matches.
 
 Each distinct reason is stored once in the error-reason dictionary (``error_reasons``, see
 app/error_reasons.py) and each response names its reason by hash (``responses.reason_hash``).
-A search reads the dictionary (small: reasons come from templates and platform messages) with a
-case-insensitive substring match, then the responses of the matching hashes through the partial
-index ``ix_responses_reason_time (reason_hash, responded_at, response_id) WHERE reason_hash IS
-NOT NULL``:
+A reason *contains* the search text when ``LIKE '%text%'`` says so (PostgreSQL ``ILIKE``;
+SQLite's ``LIKE`` and SQL Server's default collations ignore case), with ``%``, ``_``, ``[``
+and ``\\`` in the text taken literally. Two ways find the same rows (app/browse/text_plan.py
+chooses):
 
-- SQLite: ``LIKE`` (case-insensitive for ASCII letters);
-- PostgreSQL: ``ILIKE``;
-- SQL Server: ``LIKE`` (default collations are case-insensitive); the partial index is a
-  filtered index there. No full-text index is needed: the scan is over the dictionary only.
+- **lookup** (rare text): the matching dictionary entries, found through the dictionary's text
+  index (app/reason_text_index.py: SQLite FTS5 trigram, PostgreSQL pg_trgm), then their
+  responses through the partial index ``ix_responses_reason_time (reason_hash, responded_at,
+  response_id) WHERE reason_hash IS NOT NULL``;
+- **walk** (common text): the responses in page order through the time (or filter) index,
+  keeping those whose own ``error_reason`` contains the text, until the page is full.
+
+Both ways agree exactly: the walk applies ``contains`` to each row, the lookup to each
+dictionary entry (through the text index, which answers exactly what ``LIKE`` does).
 """
 from __future__ import annotations
 
-from sqlalchemy import and_, func, literal, select
+from sqlalchemy import (
+    BigInteger,
+    and_,
+    any_,
+    bindparam,
+    column,
+    func,
+    literal,
+    literal_column,
+    select,
+    table,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.sql import ColumnElement, Select
 
 from ..models import ErrorReason, Response
+from ..reason_text_index import WORDS_TABLE
+
+WORDS = table(WORDS_TABLE, column('rowid', BigInteger))
 
 
 def escape_like(text: str) -> str:
     return text.replace('\\', '\\\\').replace('%', '\\%').replace('_', '\\_').replace('[', '\\[')
 
 
-def matching_reasons(dialect: str, text: str) -> Select:
-    """The hashes of the dictionary's reasons that contain ``text`` (case-insensitive)."""
+def contains(dialect: str, reason_column, text: str) -> ColumnElement:
+    """``reason_column`` contains ``text``: the one definition both ways share."""
     pattern = '%' + escape_like(text) + '%'
-    reason = ErrorReason.error_reason
-    contains = (reason.ilike(pattern, escape='\\') if dialect == 'postgresql'
-                else reason.like(pattern, escape='\\'))
-    return select(ErrorReason.reason_hash).where(contains)
+    if dialect == 'postgresql':
+        return reason_column.ilike(pattern, escape='\\')
+    return reason_column.like(pattern, escape='\\')
 
 
-def reason_matches(dialect: str, text: str, scan: bool = False) -> ColumnElement:
-    """A condition: the response's error reason contains ``text`` (case-insensitive).
+#: Folds ASCII letters only, as SQLite's LIKE and lower() do.
+_ASCII_LOWER = str.maketrans('ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')
 
-    ``scan`` (SQLite): the text is common, so reading rows in the page order and probing the
-    set of matching hashes finds a page sooner than fetching every match and sorting it;
-    ``reason_hash + 0`` keeps SQLite from choosing the reason index as the driving index. (Any
-    engine, with an exact id: the id indexes drive the query, see responses.conditions.)"""
-    hashes = matching_reasons(dialect, text)
-    if scan:
-        return (Response.reason_hash + 0).in_(hashes)
-    # The explicit IS NOT NULL lets every engine use the partial (filtered) index.
+
+def phrase_query(text: str) -> str:
+    """The FTS5 query for reasons containing ``text``: the text with ASCII letters lowered (the
+    index holds lowered reasons) as one quoted phrase, so no character of it is syntax."""
+    return '"' + text.translate(_ASCII_LOWER).replace('"', '""') + '"'
+
+
+def dictionary_matches(dialect: str, text: str, indexed: bool) -> Select:
+    """The hashes (column ``reason_hash``) of the dictionary's reasons that contain ``text``.
+    SQLite's text index gives them in hash order (its rowid is the hash), which makes any
+    first slice of the result a random sample of the matches; the phrase of trigrams matches
+    exactly where LIKE does (app/reason_text_index.py), so nothing is re-checked."""
+    if dialect == 'sqlite' and indexed and len(text) >= 3:
+        return (select(WORDS.c.rowid.label('reason_hash'))
+                .where(literal_column(WORDS_TABLE).op('MATCH')(phrase_query(text)))
+                .order_by(WORDS.c.rowid))
+    return select(ErrorReason.reason_hash).where(
+        contains(dialect, ErrorReason.error_reason, text))
+
+
+def row_contains(dialect: str, text: str) -> ColumnElement:
+    """The walk's condition: the response's own reason contains the text."""
+    return contains(dialect, Response.error_reason, text)
+
+
+def reason_in(hashes) -> ColumnElement:
+    """The lookup's condition: the response names one of ``hashes`` (a list or a select).
+    The explicit IS NOT NULL lets every engine use the partial (filtered) reason index."""
     return and_(Response.reason_hash.is_not(None), Response.reason_hash.in_(hashes))
 
 
-def reason_match_count(dialect: str, text: str, limit: int) -> Select:
-    """A select of how many responses have the text in their reason, read from the reason
-    index alone, up to ``limit + 1`` (more than ``limit``: at least that many)."""
-    limited = (select(literal(1)).select_from(Response.__table__)
-               .where(reason_matches(dialect, text)).limit(limit + 1).subquery())
+def reason_in_batch(dialect: str, hashes: list[int]) -> ColumnElement:
+    """``reason_in`` for hundreds of hashes: one array parameter on PostgreSQL (building and
+    binding hundreds of parameters costs more than the query), an IN list elsewhere."""
+    if dialect == 'postgresql':
+        array = bindparam('hashes', hashes, type_=ARRAY(BigInteger()))
+        return and_(Response.reason_hash.is_not(None), Response.reason_hash == any_(array))
+    return reason_in(hashes)
+
+
+def limited_count(where, limit: int) -> Select:
+    """How many responses meet ``where``, up to ``limit + 1`` (more than ``limit``)."""
+    limited = (select(literal(1)).select_from(Response.__table__).where(*where)
+               .limit(limit + 1).subquery())
     return select(func.count()).select_from(limited)

@@ -1,4 +1,4 @@
-"""``flask init-db`` and ``flask seed-demo``."""
+"""``flask init-db``, ``flask seed-demo`` and ``flask search-index``."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -57,3 +57,25 @@ def seed_demo_command(responses: int, flows: int | None, shape: str, seed: int,
     click.echo(f'Seeded {summary.flows:,} flows and {summary.responses:,} responses '
                f'from {summary.first:%Y-%m-%d %H:%M} to {summary.last:%Y-%m-%d %H:%M} UTC '
                f'in {summary.seconds:.1f} s.')
+
+
+@click.command('search-index')
+@with_appcontext
+def search_index_command() -> None:
+    """Build the text index over the error-reason dictionary now (SQLite FTS5 trigram table,
+    PostgreSQL pg_trgm index), for example once a DBA has created the pg_trgm extension.
+    `flask db upgrade` builds it too; running this again changes nothing."""
+    from ..extensions import db
+    from ..reason_text_index import create_text_index, forget
+    engine = db.engines['ops']
+    with engine.begin() as connection:
+        built = create_text_index(connection)
+    forget(engine)
+    if not built:
+        raise click.ClickException(
+            f'The {engine.dialect.name} ops database has no text index for error reasons '
+            '(see the warning above): text search still works, reading the dictionary without '
+            'an index. PostgreSQL: ask a DBA to run CREATE EXTENSION pg_trgm in the ops '
+            'database, then run this again. SQL Server has no such index.')
+    click.echo(f'The error-reason text index of the {engine.dialect.name} ops database is in '
+               'place.')

@@ -89,6 +89,8 @@ class BulkWriter:
         self.dictionaries = [
             (spec.stored_columns.index(column.source), column.dictionary(connection))
             for column in spec.derived if column.dictionary is not None]
+        for _index, dictionary in self.dictionaries:
+            dictionary.defer_text_index()
 
     keep_table_name = KEEP_TABLE
 
@@ -136,6 +138,13 @@ class BulkWriter:
     def finish_writes(self) -> None:
         """Called once every row is written, before the daily summary is refreshed and the
         transaction commits; a writer that deferred work does it here."""
+        self.finish_dictionaries()
+
+    def finish_dictionaries(self) -> None:
+        """The dictionaries' deferred upkeep (the error-reason text index), in the writer's
+        transaction."""
+        for _index, dictionary in self.dictionaries:
+            dictionary.finish()
 
     def update(self, rows) -> None:
         """Rewrite changed rows (values in stored-column order, key first)."""
@@ -301,6 +310,7 @@ class SqliteWriter(BulkWriter):
         self.indexes_deferred = True
 
     def finish_writes(self) -> None:
+        self.finish_dictionaries()
         if not self.deferred_indexes:
             return
         # Index builds sort; SQLite may sort with helper threads (a no-op where it cannot).

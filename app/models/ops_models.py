@@ -6,13 +6,14 @@ Every loaded row carries ``batch_id``, the load batch that last wrote it.
 """
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, Unicode, text
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, Unicode, event, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from config import OPS_SCHEMA_KEY
 
 from ..clock import utc_now
 from ..extensions import db
+from ..reason_text_index import create_text_index, drop_text_index
 from .types import BigId, Day, UtcDateTime, table_args
 
 FLOW_TYPES = ('API', 'FILE', 'QUEUE', 'BATCH', 'DB')
@@ -125,11 +126,12 @@ class Response(db.Model):
 class ErrorReason(db.Model):
     """Every distinct error reason once, keyed by its hash (``responses.reason_hash``).
 
-    Reasons repeat heavily (they come from templates and platform messages), so searching text
-    in this small table and then reading the matching responses through
-    ``ix_responses_reason_time`` is fast, and a load pays one index entry per row with a reason
-    instead of a full-text index. Entries are added by every writer in the same transaction as
-    the rows and never removed (rows kept for undo may still name them)."""
+    Text search looks rare words up here, through the dictionary's text index
+    (app/reason_text_index.py), and reads the matching responses through
+    ``ix_responses_reason_time``; a load pays one index entry per row with a reason plus the
+    trigrams of the reasons it adds, instead of a full-text index over every row. Entries are
+    added by every writer in the same transaction as the rows and never removed (rows kept for
+    undo may still name them)."""
     __bind_key__ = 'ops'
     __tablename__ = 'error_reasons'
     __table_args__ = table_args(OPS_SCHEMA_KEY)
@@ -139,6 +141,14 @@ class ErrorReason(db.Model):
 
     def __repr__(self) -> str:
         return f'<ErrorReason {self.reason_hash}>'
+
+
+# The dictionary's text index (app/reason_text_index.py) comes and goes with the table when
+# tables are made from the models (tests, create_all); migration 0013 builds it for databases.
+event.listen(ErrorReason.__table__, 'after_create',
+             lambda _table, connection, **_kw: create_text_index(connection))
+event.listen(ErrorReason.__table__, 'before_drop',
+             lambda _table, connection, **_kw: drop_text_index(connection))
 
 
 class LoadBatch(db.Model):

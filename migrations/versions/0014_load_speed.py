@@ -19,7 +19,7 @@ from alembic import context, op
 
 # revision identifiers, used by Alembic.
 revision = '0014_load_speed'
-down_revision = '0012_duration_sort'
+down_revision = '0013_reason_search'
 branch_labels = None
 depends_on = None
 

@@ -12,6 +12,7 @@ from sqlalchemy import inspect, text
 from app import create_app
 from app.extensions import db
 from app.migration_support import metadata_for, schema_of
+from app.reason_text_index import is_text_index_object
 from tests.base import FlowdeskTestCase, on_every_backend
 from tests.unit.test_config import GOOD_UAT
 
@@ -38,8 +39,9 @@ class MigrationTests(FlowdeskTestCase):
         with db.engines[bind_key].connect() as connection:
             context = MigrationContext.configure(connection, opts={
                 'compare_type': True, 'include_schemas': bool(schema),
-                'include_name': lambda n, t, _p: (n == (str(schema) if schema else None)
-                                                  if t == 'schema' else n != 'alembic_version'),
+                'include_name': lambda n, t, _p: (
+                    n == (str(schema) if schema else None) if t == 'schema'
+                    else n != 'alembic_version' and not is_text_index_object(n)),
             })
             return compare_metadata(context, metadata_for(name))
 
@@ -110,7 +112,7 @@ class ResponseRowidMigrationTests(FlowdeskTestCase):
     every row and every index, and the downgrade puts the BIGINT key back."""
     CREATE_TABLES = False
     #: The revision 0014_load_speed follows (the table as it was just before the rebuild).
-    PREDECESSOR = '0012_duration_sort'
+    PREDECESSOR = '0013_reason_search'
     COLUMNS = ('response_id, flow_code, responded_at, status, result_code, duration_ms, '
                'error_reason, payload_bytes, batch_id, reason_hash')
     ROWS = [(7, 'ORD-SAP', '2026-11-01 10:00:00.000000', 'ERROR', 500, 12, 'Timeout', 3, 1, -5),
@@ -334,6 +336,16 @@ class SqlServerScriptTests(unittest.TestCase):
         self.assertIn("UPDATE [opsdata].alembic_version SET version_num='0014_load_speed'",
                       self.script)
         self.assertNotIn('_rebuild_responses', self.script)
+
+    def test_sql_server_gets_no_text_index_on_the_dictionary(self):
+        # A full-text index cannot answer LIKE '%word%' exactly (app/reason_text_index.py).
+        self.assertNotIn('FULLTEXT', self.script.upper())
+        self.assertNotIn('error_reason_words', self.script)
+        self.assertNotIn('gin_trgm_ops', self.script)
+        self.assertIn("UPDATE [opsdata].alembic_version SET version_num='0013_reason_search'",
+                      self.script)
+        self.assertIn("UPDATE [flowdesk].alembic_version SET version_num='0013_reason_search'",
+                      self.script)
 
 
 if __name__ == '__main__':

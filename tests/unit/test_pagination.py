@@ -144,8 +144,24 @@ class MssqlCompileTests(FlowdeskTestCase):
     def test_keyset_pages_and_exports(self):
         from sqlalchemy import select
 
-        from app.browse.search_index import reason_matches
-        base = select(*queries.LIST_COLUMNS).where(reason_matches('mssql', "50%_off [x]"))
+        from app.browse.search_index import dictionary_matches, reason_in, row_contains
+        text = "50%_off [x]"
+        for where in (row_contains('mssql', text),
+                      reason_in(dictionary_matches('mssql', text, indexed=True))):
+            self.check_pages(select(*queries.LIST_COLUMNS).where(where))
+
+    def test_text_search_counts_and_samples(self):
+        from app.browse.search_index import dictionary_matches, limited_count, reason_in
+        sample = self.compile(dictionary_matches('mssql', "O'Brien 50%", indexed=True).limit(65))
+        self.assertIn('SELECT TOP 65 [ops].[error_reasons].reason_hash', sample)
+        self.assertIn("LIKE N'%O''Brien 50\\%%' ESCAPE '\\'", sample)
+        self.assertNotIn('MATCH', sample)          # no FTS5 on SQL Server
+        batch = self.compile(limited_count([reason_in(list(range(-250, 250)))], 1000))
+        self.assertIn('TOP 1001', batch)
+        self.assertIn('reason_hash IS NOT NULL AND [ops].[responses].reason_hash IN (-250, ', batch)
+        self.assertNotIn('LIMIT', batch)
+
+    def check_pages(self, base):
         statements = []
         for sort, segments in keyset.ORDERS.items():
             for reverse in (False, True):

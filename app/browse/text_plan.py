@@ -1,0 +1,207 @@
+"""Choosing, per query, how a text search finds its rows: look the text up in the dictionary's
+text index and read the matches through the reason index (*lookup*), or read rows in page order
+and keep those that contain the text (*walk*).
+
+The choice compares what each way reads, from figures that cost a few milliseconds:
+
+- a sample: the first SAMPLE + 1 matching dictionary entries. SQLite's text index gives them
+  in hash order, which is random, so the hash range the sample spans estimates ``E``, how many
+  entries match; PostgreSQL's planner estimates ``E`` from the trigram index's statistics.
+  When the sample is all there is, the exact hashes are known.
+- the sample's rows, counted through the reason index, in all and with the flow, status and
+  result-code filters; scaled by ``E / SAMPLE`` they estimate ``R`` (matching rows) and
+  ``R_f`` (those the filters keep). A time range scales ``R_f`` by its share of the data.
+- ``F``, how many responses the other filters select (the daily summary, cached per data
+  version).
+
+For ``need`` rows, a walk reads about ``min(F, need × F / R_f)`` rows; a page by lookup reads
+``R`` rows plus ``E`` entries (none when the hashes are exact), a count by lookup only the
+share it needs. The cheaper one wins; both give the same rows (search_index.py).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+from flask import g, has_request_context
+from sqlalchemy import func, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.base import Executable
+from sqlalchemy.sql.elements import ClauseElement
+
+from ..database import dialect_name, ops_connection, ops_scalar, ops_session_execute
+from ..models import ResponseDaily
+from ..reason_text_index import has_text_index
+from .cache import FiguresCache, data_version
+from .filters import ResponseFilter
+from .search_index import dictionary_matches, limited_count, reason_in
+
+#: Dictionary entries sampled per search (also the most hashes a lookup names one by one).
+SAMPLE = 64
+LOOKUP = 'lookup'
+WALK = 'walk'
+#: Counting the sample's rows stops here (a sample naming more is common enough).
+ROW_LIMIT = 100_000
+_HASH_SPACE = 2 ** 64
+_figures = FiguresCache(ttl_seconds=300.0)
+
+
+@dataclass(frozen=True)
+class ReasonMatches:
+    """What the sample of matching dictionary entries says: the exact hashes when the sample
+    is all there is (``hashes``), how many entries match (``entries``), and the responses
+    they name, in all (``rows``) and among those the other filters select (``filtered``)."""
+    hashes: tuple[int, ...] | None
+    entries: float
+    rows: float
+    filtered: float
+
+    @property
+    def exact(self) -> bool:
+        return self.hashes is not None
+
+
+def sample_hashes(text_value: str, memo) -> tuple[list[int], float | None]:
+    """The first SAMPLE + 1 matching hashes and, when there are more, the estimated number of
+    matching entries (None: the list is complete)."""
+    def compute():
+        dialect = dialect_name()
+        indexed = dialect == 'sqlite' and has_text_index(ops_connection())
+        statement = dictionary_matches(dialect, text_value, indexed)
+        found = [row[0] for row in ops_session_execute(statement.limit(SAMPLE + 1))]
+        if len(found) <= SAMPLE:
+            return found, None
+        return found[:SAMPLE], _entries_estimate(dialect, indexed, statement, found[:SAMPLE])
+    return memo(('sample', text_value), compute)
+
+
+def reason_matches(text_value: str, other_conditions: list, memo,
+                   key: object = None) -> ReasonMatches:
+    """``other_conditions``: the filter's other WHERE conditions (``key`` names them)."""
+    def compute():
+        found, entries = sample_hashes(text_value, memo)
+        if not found:
+            return ReasonMatches((), 0, 0, 0)
+        rows = _count([reason_in(found)])
+        filtered = _count([reason_in(found), *other_conditions]) if other_conditions else rows
+        if entries is None:
+            return ReasonMatches(tuple(found), len(found), rows, filtered)
+        scale = entries / len(found)
+        return ReasonMatches(None, entries, rows * scale, filtered * scale)
+    return memo(('reason_matches', text_value, key), compute)
+
+
+def _count(where) -> int:
+    return int(ops_scalar(limited_count(where, ROW_LIMIT)))
+
+
+def _entries_estimate(dialect: str, indexed: bool, statement, found: list[int]) -> float:
+    """How many dictionary entries match, knowing that at least SAMPLE + 1 do."""
+    if indexed:
+        # The sample is the smallest hashes among the matches, and hashes are uniform.
+        share = (found[-1] + _HASH_SPACE // 2 + 1) / _HASH_SPACE
+        return max(SAMPLE + 1, SAMPLE / share)
+    if dialect == 'postgresql':
+        return max(SAMPLE + 1, _planner_rows(statement))
+    return SAMPLE + 1    # SQL Server, or SQLite without FTS5: at least this many
+
+
+class Explain(Executable, ClauseElement):
+    """``EXPLAIN (FORMAT JSON)`` of a select, run like any statement (schemas translated,
+    the search text a bound parameter)."""
+    inherit_cache = False
+
+    def __init__(self, statement):
+        self.statement = statement
+
+
+@compiles(Explain, 'postgresql')
+def _compile_explain(element, compiler, **kw):
+    return 'EXPLAIN (FORMAT JSON) ' + compiler.process(element.statement, **kw)
+
+
+def _planner_rows(statement) -> float:
+    """PostgreSQL's own estimate of a select's rows (for the dictionary match it comes from
+    the trigram index's statistics), without running it."""
+    plan = ops_scalar(Explain(statement))
+    return float(plan[0]['Plan']['Plan Rows'])
+
+
+def total_rows() -> int:
+    return int(cached('total', lambda: ops_scalar(
+        select(func.coalesce(func.sum(ResponseDaily.responses), 0)))))
+
+
+def rows_per_status() -> dict[str, int]:
+    return cached('statuses', lambda: {status: int(rows) for status, rows in ops_session_execute(
+        select(ResponseDaily.status, func.sum(ResponseDaily.responses))
+        .group_by(ResponseDaily.status))})
+
+
+def data_span() -> tuple[datetime, datetime] | None:
+    """The first and the last day holding responses, as the start of the first day and the
+    end of the last (naive UTC), or None when there are none."""
+    def compute():
+        first, last = ops_session_execute(select(func.min(ResponseDaily.day),
+                                                 func.max(ResponseDaily.day)))[0]
+        if not first or not last:
+            return None
+        return (datetime.combine(first, time.min),
+                datetime.combine(last, time.min) + timedelta(days=1))
+    return cached('span', compute)
+
+
+def time_share(flt: ResponseFilter) -> float:
+    """About which share of the responses the filter's time range holds (the data spread
+    evenly over its span)."""
+    span = data_span()
+    if span is None or flt.start is None and flt.end is None:
+        return 1.0
+    start, end = max(flt.start or span[0], span[0]), min(flt.end or span[1], span[1])
+    return max(0.0, min(1.0, (end - start) / (span[1] - span[0])))
+
+
+def cached(name, compute):
+    """A figure kept until the ops data changes (or five minutes pass); the data version is
+    read once per request."""
+    if not has_request_context():
+        return _figures.get((name, data_version()), compute)
+    if '_ops_data_version' not in g:
+        g._ops_data_version = data_version()
+    return _figures.get((name, g._ops_data_version), compute)
+
+
+def filtered_rows(flt: ResponseFilter, memo) -> float:
+    """About how many responses the filter's other conditions select (result codes are not
+    counted: an upper estimate)."""
+    def compute():
+        total = total_rows()
+        rows = float(total)
+        if flt.flows:
+            flows = ops_scalar(select(func.coalesce(func.sum(ResponseDaily.responses), 0))
+                               .where(ResponseDaily.flow_code.in_(flt.flows)))
+            rows = float(int(flows))
+        if flt.statuses and total:
+            by_status = rows_per_status()
+            rows *= sum(by_status.get(status, 0) for status in flt.statuses) / total
+        return rows * time_share(flt)
+    return memo(('filtered_rows', flt), compute)
+
+
+def page_strategy(matches: ReasonMatches, filtered: float, need: int) -> str:
+    """LOOKUP or WALK for a page of ``need`` rows in sort order. A lookup reads every match
+    (then sorts); a walk reads rows in order until ``need`` of them match."""
+    if matches.filtered <= 0 and matches.exact:
+        return LOOKUP
+    walk = min(filtered, need * filtered / max(matches.filtered, 1.0))
+    lookup = matches.rows + (0 if matches.exact else matches.entries)
+    return LOOKUP if lookup <= walk else WALK
+
+
+def count_costs(matches: ReasonMatches, filtered: float, need: int) -> tuple[float, float]:
+    """(walk, lookup): rows each reads to count up to ``need`` matches. Counting needs no
+    order, so a lookup streams entry by entry and stops as soon as a walk would."""
+    share = min(1.0, need / max(matches.filtered, 1.0))
+    walk = filtered * share
+    lookup = (matches.rows + (0 if matches.exact else matches.entries)) * share
+    return walk, lookup

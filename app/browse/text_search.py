@@ -1,0 +1,209 @@
+"""The text filter of the response list (``q``): a response matches when its flow's code or
+name, or its error reason, contains the text. How the reason part is found (lookup or walk) is
+chosen per query by app/browse/text_plan.py; both ways give the same rows
+(app/browse/search_index.py)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from flask import g, has_request_context
+from sqlalchemy import Integer, func, or_, select
+
+from ..database import dialect_name, ops_connection, ops_scalar, ops_session_execute
+from ..models import Flow, Response, ResponseDaily
+from ..reason_text_index import has_text_index
+from . import text_plan
+from .filters import RANGE_ALL, ResponseFilter
+from .search_index import (
+    dictionary_matches,
+    escape_like,
+    limited_count,
+    reason_in,
+    reason_in_batch,
+    row_contains,
+)
+
+#: A text search counts its matches up to this many ("1,000+" beyond): each match found
+#: through the dictionary costs a random read, so counting to the list's 10,000 would not fit
+#: the search's 100 ms at 2M rows.
+TEXT_COUNT_CAP = 1_000
+#: A count of a text search reads at most about this many rows or dictionary entries; past
+#: it, it counts what the first COUNT_BUDGET matching entries name and shows "N+" (at least).
+COUNT_BUDGET = 2_000
+#: Dictionary entries per step of a streamed count (far below SQL Server's 2,100 parameters).
+STREAM_BATCH = 500
+
+
+def memo(key, compute):
+    """Per-request memory for facts several queries of one page need (matching flows, match
+    samples); nothing outlives the request."""
+    if not has_request_context():
+        return compute()
+    found = g.setdefault('_browse_memo', {})
+    if key not in found:
+        found[key] = compute()
+    return found[key]
+
+
+def flows_matching_text(text: str):
+    """A select of the codes of flows whose code or name contains ``text`` (a subquery, so
+    any number of flows can match without long IN lists)."""
+    pattern = '%' + escape_like(text.lower()) + '%'
+    return select(Flow.flow_code).where(
+        or_(func.lower(Flow.flow_code).like(pattern, escape='\\'),
+            func.lower(Flow.name).like(pattern, escape='\\')))
+
+
+def any_flow_matches(text: str) -> bool:
+    return memo(('any_flow', text), lambda: bool(ops_session_execute(
+        flows_matching_text(text).limit(1))))
+
+
+def rows_of_matching_flows(text: str) -> int:
+    """Responses of the flows whose code or name contains ``text`` (daily summary; kept
+    until the data changes, since summing a year of days per flow is not free)."""
+    return text_plan.cached(('flow_rows', text), lambda: int(ops_scalar(
+        select(func.coalesce(func.sum(ResponseDaily.responses), 0))
+        .where(ResponseDaily.flow_code.in_(flows_matching_text(text))))))
+
+
+def matches_for(flt: ResponseFilter) -> text_plan.ReasonMatches:
+    """The sample's figures for this filter. The sample's rows are counted with the flow,
+    status and result code conditions and scaled by the time range's share (PostgreSQL's
+    sample comes in storage order, which is time order). Responses of flows whose name
+    matches count as rows a lookup reads besides its entries (and which a walk finds too)."""
+    timeless = replace(flt, start=None, end=None, range=RANGE_ALL)
+    found = text_plan.reason_matches(flt.text, untimed_conditions(timeless), memo, key=timeless)
+    share = text_plan.time_share(flt)
+    if share < 1.0:
+        found = replace(found, filtered=found.filtered * share)
+    if any_flow_matches(flt.text):
+        flow_rows = rows_of_matching_flows(flt.text)
+        found = replace(found, rows=found.rows + flow_rows, filtered=found.filtered + flow_rows)
+    return found
+
+
+def page_strategy(flt: ResponseFilter, need: int) -> str:
+    return memo(('page_strategy', flt, need), lambda: text_plan.page_strategy(
+        matches_for(flt), text_plan.filtered_rows(flt, memo), need))
+
+
+def condition(flt: ResponseFilter, strategy: str):
+    """The text filter as a WHERE condition, found the given way."""
+    dialect = dialect_name()
+    if strategy == text_plan.WALK:
+        by_reason = row_contains(dialect, flt.text)
+    else:
+        found, entries = text_plan.sample_hashes(flt.text, memo)
+        by_reason = reason_in(found if entries is None else _all_matches(flt.text))
+    if any_flow_matches(flt.text):
+        return or_(_plain(flt)(Response.flow_code).in_(flows_matching_text(flt.text)), by_reason)
+    return by_reason
+
+
+def _all_matches(text: str):
+    return dictionary_matches(dialect_name(), text,
+                              has_text_index(ops_connection())).order_by(None)
+
+
+def unindexed(column):
+    """The column in a form no index serves (same values; NULL stays NULL)."""
+    return column + 0 if isinstance(column.type, Integer) else column.concat('')
+
+
+def _plain(flt: ResponseFilter):
+    """Beside an exact id the id indexes drive the query (app/browse/trace.py), so the other
+    columns are written so that no index serves them; otherwise they are left as they are."""
+    return unindexed if flt.exact_id else (lambda column: column)
+
+
+def untimed_conditions(flt: ResponseFilter) -> list:
+    """The filter's flow, status and result code conditions."""
+    plain = _plain(flt)
+    where = []
+    if flt.flows:
+        where.append(plain(Response.flow_code).in_(flt.flows))
+    if flt.statuses and len(flt.statuses) < 3:
+        where.append(plain(Response.status).in_(flt.statuses))
+    if flt.result_code is not None:
+        where.append(plain(Response.result_code) == flt.result_code)
+    return where
+
+
+@dataclass(frozen=True)
+class TextCount:
+    value: int
+    at_least: bool
+
+
+def count(flt: ResponseFilter, other_conditions: list, cap: int) -> TextCount:
+    """How many responses match, up to ``cap`` (``at_least``: more than that, or more than
+    a count within COUNT_BUDGET could see)."""
+    found = matches_for(flt)
+    walk, lookup = text_plan.count_costs(found, text_plan.filtered_rows(flt, memo), cap + 1)
+    if any_flow_matches(flt.text) or found.exact or walk < lookup and walk <= COUNT_BUDGET:
+        strategy = text_plan.WALK if walk < lookup else text_plan.LOOKUP
+        counted = int(ops_scalar(limited_count(
+            [*other_conditions, condition(flt, strategy)], cap)))
+        return TextCount(min(counted, cap), counted > cap)
+    counted, complete = _streamed_count(flt.text, other_conditions, cap)
+    return TextCount(min(counted, cap), counted > cap or not complete)
+
+
+def _streamed_count(text: str, other_conditions: list, cap: int) -> tuple[int, bool]:
+    """Responses of the first COUNT_BUDGET matching dictionary entries, entry by entry through
+    the reason index, up to ``cap + 1``; returns the count and whether those entries were all
+    the matching ones."""
+    if dialect_name() == 'sqlite':
+        return _joined_count(text, other_conditions, cap)
+    return _batched_count(text, other_conditions, cap)
+
+
+def _joined_count(text: str, other_conditions: list, cap: int) -> tuple[int, bool]:
+    """SQLite: one statement joining the entries (in hash order, from the text index) to the
+    reason index, which stops at ``cap + 1``."""
+    matched = dictionary_matches(dialect_name(), text, has_text_index(ops_connection()))
+    entries = matched.limit(COUNT_BUDGET).subquery()
+    joined = Response.__table__.join(entries, Response.reason_hash == entries.c.reason_hash)
+    counted = int(ops_scalar(select(func.count()).select_from(
+        select(Response.response_id).select_from(joined)
+        .where(Response.reason_hash.is_not(None), *other_conditions)
+        .limit(cap + 1).subquery())))
+    if counted > cap:
+        return counted, False
+    seen = int(ops_scalar(select(func.count()).select_from(
+        matched.limit(COUNT_BUDGET + 1).subquery())))
+    return counted, seen <= COUNT_BUDGET
+
+
+def _batched_count(text: str, other_conditions: list, cap: int) -> tuple[int, bool]:
+    """PostgreSQL and SQL Server: the entries read in batches (PostgreSQL through a
+    server-side cursor; SQL Server reads at most the budget first, having one open result per
+    connection), each batch's rows counted through the reason index."""
+    statement = _all_matches(text)
+    connection = ops_connection()
+    dialect = connection.dialect.name
+    if dialect == 'mssql':
+        hashes = [row[0] for row in connection.execute(statement.limit(COUNT_BUDGET + 1))]
+        batches = iter([hashes[i:i + STREAM_BATCH] for i in range(0, len(hashes), STREAM_BATCH)])
+        result = None
+    else:
+        # The planner takes ILIKE for cheap and would read the dictionary in storage order,
+        # testing every entry; the trigram index tests only candidates (2-3x fewer reads).
+        connection.exec_driver_sql('SET LOCAL enable_seqscan = off')
+        result = connection.execute(statement, execution_options={
+            'stream_results': True, 'max_row_buffer': STREAM_BATCH})
+        batches = iter(lambda: [row[0] for row in result.fetchmany(STREAM_BATCH)], [])
+    counted = seen = 0
+    try:
+        for batch in batches:
+            seen += len(batch)
+            counted += int(ops_scalar(limited_count(
+                [reason_in_batch(dialect, batch), *other_conditions], cap - counted)))
+            if counted > cap or seen >= COUNT_BUDGET:
+                return counted, False
+        return counted, True
+    finally:
+        if result is not None:
+            result.close()
+            connection.exec_driver_sql('SET LOCAL enable_seqscan TO DEFAULT')
