@@ -32,6 +32,7 @@ import weakref
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
+from sqlalchemy.engine.mock import MockConnection
 from sqlalchemy.exc import DBAPIError
 
 from .database import qualified_name
@@ -141,7 +142,10 @@ def _pg_extension_schema(connection: Connection) -> str | None:
 
 def create_text_index(connection: Connection) -> bool:
     """Build the dictionary's text index where the engine can (fills it from the entries
-    already there); returns whether the index exists afterwards."""
+    already there); returns whether the index exists afterwards. A mock connection (DDL
+    printed, not run) has no database to ask, so it gets no index."""
+    if isinstance(connection, MockConnection):
+        return False
     name = connection.dialect.name
     if name == 'sqlite':
         if not sqlite_supports_trigram():
@@ -175,6 +179,8 @@ def _create_pg_index(connection: Connection) -> bool:
 
 
 def drop_text_index(connection: Connection) -> None:
+    if isinstance(connection, MockConnection):
+        return
     name = connection.dialect.name
     if name == 'sqlite':
         for statement in sqlite_drop_ddl():

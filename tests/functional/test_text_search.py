@@ -63,7 +63,7 @@ class TextSearchTest(FlowdeskTestCase):
             writer = writer_for(connection, RESPONSES, summary.batch_id)
             start = summary.last - timedelta(days=3)
             writer.insert([(9_000_000 + index, flow, start + timedelta(minutes=index), 'ERROR', 1,
-                            10, reason, 100, summary.batch_id, reason_hash(reason))
+                            10, reason, 100, None, None, summary.batch_id, reason_hash(reason))
                            for index, reason in enumerate(SPECIAL_REASONS)])
             writer.finish_writes()
             refresh_after_write(connection)
@@ -289,7 +289,7 @@ class TextIndexUpkeepTest(FlowdeskTestCase):
         with db.engines['ops'].begin() as connection:
             flow = connection.scalar(select(Flow.flow_code).limit(1))
             writer = writer_for(connection, RESPONSES, summary.batch_id)
-            writer.insert([(response_id, flow, summary.last, 'ERROR', 1, 5, reason, 1,
+            writer.insert([(response_id, flow, summary.last, 'ERROR', 1, 5, reason, 1, None, None,
                             summary.batch_id, reason_hash(reason))])
             writer.finish_writes()
             refresh_after_write(connection)
@@ -321,8 +321,8 @@ class TextIndexUpkeepTest(FlowdeskTestCase):
         with engine.begin() as connection:
             flow = connection.scalar(select(Flow.flow_code).limit(1))
             writer = writer_for(connection, RESPONSES, summary.batch_id)
-            writer.insert([(8_000_002, flow, summary.last, 'ERROR', 1, 5, 'Wombat one', 1,
-                            summary.batch_id, reason_hash('Wombat one'))])
+            writer.insert([(8_000_002, flow, summary.last, 'ERROR', 1, 5, 'Wombat one', 1, None,
+                            None, summary.batch_id, reason_hash('Wombat one'))])
             connection.rollback()                 # a failed or dry-run load
         self.assertEqual(self.indexed_hashes('wombat'), set())
         self.add(summary, 8_000_003, 'Wombat two')
