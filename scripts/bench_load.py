@@ -243,6 +243,19 @@ def cpu_seconds(who: int) -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def peak_rss_mb() -> float:
+    """This process's own peak RSS. Linux's VmHWM starts afresh at exec; ``ru_maxrss`` does
+    not: it keeps the high-water mark of the parent image the child was forked from, so a
+    child started by a parent that had grown (after generating a file, or running another
+    contender) would report the parent's size, not its own."""
+    status = Path('/proc/self/status')
+    if status.exists():
+        for line in status.read_text(encoding='ascii').splitlines():
+            if line.startswith('VmHWM:'):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def pandas_available() -> bool:
     try:
         import pandas  # noqa: F401
@@ -380,7 +393,7 @@ if __name__ == '__main__':
     if len(sys.argv) > 1 and sys.argv[1] == '--child':
         kind, backend, target, path = sys.argv[2:6]
         outcome = CHILDREN[kind](backend, target, path)
-        outcome['max_rss_mb'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        outcome['max_rss_mb'] = peak_rss_mb()
         outcome['cpu_seconds'] = cpu_seconds(resource.RUSAGE_SELF)
         print(json.dumps(outcome))
         sys.exit(0)
