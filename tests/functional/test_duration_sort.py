@@ -17,7 +17,7 @@ from app.models import Flow, Response
 from app.summary import refresh_after_write
 from tests.base import FlowdeskTestCase, on_every_backend
 from tests.functional.browse_data import ROW_ID, SeededTestCase
-from tests.unit.test_pagination import expected_order, make_rows
+from tests.unit.test_pagination import expected_order, seed_rows
 
 TIED_MS = 777
 
@@ -173,13 +173,7 @@ class BothPlansPageAlikeTests(FlowdeskTestCase):
 
     def setUp(self):
         super().setUp()
-        self.rows = make_rows()
-        with db.engines['ops'].begin() as connection:
-            connection.execute(insert(Flow), [
-                {'flow_code': code, 'name': code, 'flow_type': 'API', 'source_system': 'A',
-                 'target_system': 'B', 'active': True} for code in ('FLOW-A', 'FLOW-B')])
-            connection.execute(insert(Response), self.rows)
-            refresh_after_write(connection)
+        self.rows = seed_rows()
 
     def walk(self, flt) -> tuple[list[int], list[list[int]]]:
         ids, back, cursor, page = [], [], None, None

@@ -46,17 +46,23 @@ def expected_order(rows, sort):
     return [r['response_id'] for r in timed + untimed]
 
 
+def seed_rows() -> list[dict]:
+    """Two flows and the ``make_rows`` responses, committed; returns the rows."""
+    rows = make_rows()
+    with db.engines['ops'].begin() as connection:
+        connection.execute(insert(Flow), [
+            {'flow_code': code, 'name': code, 'flow_type': 'API', 'source_system': 'A',
+             'target_system': 'B', 'active': True} for code in ('FLOW-A', 'FLOW-B')])
+        connection.execute(insert(Response), rows)
+        refresh_after_write(connection)
+    return rows
+
+
 @on_every_backend
 class KeysetPaginationTests(FlowdeskTestCase):
     def setUp(self):
         super().setUp()
-        self.rows = make_rows()
-        with db.engines['ops'].begin() as connection:
-            connection.execute(insert(Flow), [
-                {'flow_code': code, 'name': code, 'flow_type': 'API', 'source_system': 'A',
-                 'target_system': 'B', 'active': True} for code in ('FLOW-A', 'FLOW-B')])
-            connection.execute(insert(Response), self.rows)
-            refresh_after_write(connection)
+        self.rows = seed_rows()
 
     def walk_forward(self, flt):
         ids, cursor, pages = [], None, []
