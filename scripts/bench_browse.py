@@ -13,6 +13,10 @@ updates; scripts/bench_alerts.py).
     .venv/bin/python scripts/bench_browse.py                       # SQLite, 2M rows
     .venv/bin/python scripts/bench_browse.py --responses 200000    # quicker
     .venv/bin/python scripts/bench_browse.py --instance /tmp/bb    # keep/reuse the SQLite data
+    # 20M realistic responses, after the same pages at 2M, then each p95's 20M/2M ratio
+    # (target ≤ 1.5x); every size is seeded once into its own --instance subfolder (SQLite)
+    # or schema pair (PostgreSQL) and reused by later runs; --seed-only just seeds:
+    .venv/bin/python scripts/bench_browse.py --shape realistic --rows 20000000 --instance /tmp/bb
     BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1/flowdesk_bench_app \\
     BENCH_OPS_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1/flowdesk_bench_ops \\
         .venv/bin/python scripts/bench_browse.py --backend postgresql
@@ -45,6 +49,8 @@ SEARCH_KINDS = ('search common', 'search rare', 'common+status', 'common+flow', 
                 'rare+flow', 'search count')
 TARGETS.update(dict.fromkeys(SEARCH_KINDS, SEARCH_TARGET_MS))
 COMMON_WORD = 'timeout'
+#: Largest p95 over baseline p95 (issue 16: cost must not grow with the table).
+GROWTH_TARGET = 1.5
 VIEWER = 'CORP\\bench'
 
 
@@ -63,15 +69,19 @@ def percentile(values, share):
     return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
 
 
-def build_app(backend: str, instance: Path):
+def build_app(backend: str, instance: Path, data_set: str = ''):
+    """The app on one backend. ``data_set`` (such as ``20000000_realistic``) names the data set
+    so that several sizes live side by side and are reused: on PostgreSQL it suffixes the
+    schema names, on SQLite the caller gives each its own instance folder."""
     from app import create_app
     environ = {'FLOWDESK_INSTANCE_PATH': str(instance), 'LOG_LEVEL': 'ERROR',
                'FLOWDESK_ADMINS': 'CORP\\benchadmin'}
     if backend == 'postgresql':
+        suffix = f'_{data_set}' if data_set else ''
         environ.update(DATABASE_URL=os.environ['BENCH_DATABASE_URL'],
                        OPS_DATABASE_URL=os.environ['BENCH_OPS_DATABASE_URL'],
-                       APP_SCHEMA=os.environ.get('BENCH_APP_SCHEMA', 'flowdesk_app'),
-                       OPS_SCHEMA=os.environ.get('BENCH_OPS_SCHEMA', 'flowdesk_ops'))
+                       APP_SCHEMA=os.environ.get('BENCH_APP_SCHEMA', 'flowdesk_app') + suffix,
+                       OPS_SCHEMA=os.environ.get('BENCH_OPS_SCHEMA', 'flowdesk_ops') + suffix)
     return create_app('testing', environ=environ)
 
 
@@ -300,21 +310,60 @@ def reference_read(app, minimum_day) -> tuple[int, float]:
             raw.close()
 
 
+def data_set_name(rows: int, shape: str) -> str:
+    return f'{rows}_{shape}'
+
+
 def run(backend: str, args) -> bool:
-    from datetime import datetime, timedelta
+    """Each size in turn (the baseline first, when there is one), then the ratio of each p95 at
+    the largest size to its p95 at the baseline: cost must not grow with the table."""
     print(f'\n=== {backend} ===')
-    temporary = None
-    if backend == 'sqlite':
-        if args.instance:
-            instance = Path(args.instance)
-            instance.mkdir(parents=True, exist_ok=True)
-        else:
-            instance = temporary = Path(tempfile.mkdtemp(prefix='flowdesk-bench-browse-'))
-    else:
-        instance = temporary = Path(tempfile.mkdtemp(prefix='flowdesk-bench-browse-'))
+    sizes = [args.baseline, args.responses] if args.baseline else [args.responses]
+    ok, measured = True, {}
+    for rows in sizes:
+        print(f'\n--- {backend}, {rows:,} {args.shape} responses ---')
+        passed, measured[rows] = run_data_set(backend, rows, args)
+        ok &= passed
+    if args.baseline and not args.seed_only:
+        ok &= print_ratios(measured[args.baseline], measured[args.responses], args)
+    return ok
+
+
+def print_ratios(baseline: dict, largest: dict, args) -> bool:
+    ok = True
+    print(f'\n  p95 at {args.responses:,} / p95 at {args.baseline:,} '
+          f'(target ≤ {GROWTH_TARGET:.1f}x)')
+    print(f'  {"page type":<14} {"small":>8} {"large":>8} {"ratio":>6}')
+    for kind, (_, small_p95, _) in baseline.items():
+        large_p95 = largest[kind][1]
+        ratio = large_p95 / small_p95
+        passed = ratio <= GROWTH_TARGET
+        ok &= passed
+        print(f'  {kind:<14} {small_p95:8.1f} {large_p95:8.1f} {ratio:5.2f}x '
+              f'{"ok" if passed else "MISSED"}')
+    return ok
+
+
+def data_set_instance(backend: str, rows: int, args) -> tuple[Path, Path | None]:
+    """(instance folder, temporary folder to remove or None). With ``--instance`` each data
+    set keeps its own SQLite subfolder, so it is seeded once and reused by later runs."""
+    if backend == 'sqlite' and args.instance:
+        instance = Path(args.instance) / data_set_name(rows, args.shape)
+        instance.mkdir(parents=True, exist_ok=True)
+        return instance, None
+    temporary = Path(tempfile.mkdtemp(prefix='flowdesk-bench-browse-'))
+    return temporary, temporary
+
+
+def run_data_set(backend: str, rows: int, args) -> tuple[bool, dict]:
+    """Seeds (or reuses) one data set and measures it: (targets met, {kind: (p50, p95,
+    target)})."""
+    instance, temporary = data_set_instance(backend, rows, args)
     try:
-        app = build_app(backend, instance)
-        prepare_data(app, args.responses, args.reseed, args.shape)
+        app = build_app(backend, instance, data_set_name(rows, args.shape))
+        prepare_data(app, rows, args.reseed, args.shape)
+        if args.seed_only:
+            return True, {}
         cases = page_cases(app)
         results = measure_pages(app, cases, args.requests)
         with app.app_context():
@@ -322,38 +371,44 @@ def run(backend: str, args) -> bool:
             words = search_words(db.session)
             db.session.remove()
         results.append(measure_counts(app, words, args.requests))
-        ok = True
-        print(f'  {"page type":<14} {"p50 ms":>8} {"p95 ms":>8} {"target":>8}  p95/target')
-        for kind, p50, p95, target in results:
-            if target is None:
-                print(f'  {kind:<14} {p50:8.1f} {p95:8.1f} {"-":>8}  (no target: measured for '
-                      'information)')
-                continue
-            passed = p95 <= target
-            ok &= passed
-            print(f'  {kind:<14} {p50:8.1f} {p95:8.1f} {target:8.0f}  {p95 / target:5.2f} '
-                  f'{"ok" if passed else "MISSED"}')
-        now = datetime.now(UTC).replace(tzinfo=None)
-        since = now - timedelta(days=args.export_days)
-        export_url = f'/responses/export.csv?from={since:%Y-%m-%dT%H:%M:%S}Z'
-        rows, seconds, growth, base = measure_export(app, export_url)
-        ref_rows, ref_seconds = reference_read(app, since)
-        rate = rows / seconds
-        ref_rate = ref_rows / ref_seconds
-        passed = rate >= EXPORT_TARGET_ROWS_PER_S
-        ok &= passed
-        print(f'  export CSV     {rows:,} rows in {seconds:.1f} s = {rate:,.0f} rows/s '
-              f'(target {EXPORT_TARGET_ROWS_PER_S:,}: {rate / EXPORT_TARGET_ROWS_PER_S:.2f}x '
-              f'{"ok" if passed else "MISSED"}); memory +{growth:.0f} MB over {base:.0f} MB '
-              'during the export')
-        print(f'  reference      bare DB-API read of the same rows: {ref_rate:,.0f} rows/s; '
-              f'export/reference = {rate / ref_rate:.2f}')
+        ok = print_results(results)
+        ok &= print_export(app, args)
         ok &= measure_alert_rows(app, args)
         print(f'  peak RSS of the benchmark process: {peak_rss_mb():.0f} MB')
-        return ok
+        return ok, {kind: (p50, p95, target) for kind, p50, p95, target in results}
     finally:
         if temporary is not None and not args.keep:
             shutil.rmtree(temporary, ignore_errors=True)
+
+
+def print_results(results) -> bool:
+    ok = True
+    print(f'  {"page type":<14} {"p50 ms":>8} {"p95 ms":>8} {"target":>8}  p95/target')
+    for kind, p50, p95, target in results:
+        passed = p95 <= target
+        ok &= passed
+        print(f'  {kind:<14} {p50:8.1f} {p95:8.1f} {target:8.0f}  {p95 / target:5.2f} '
+              f'{"ok" if passed else "MISSED"}')
+    return ok
+
+
+def print_export(app, args) -> bool:
+    from datetime import datetime, timedelta
+    now = datetime.now(UTC).replace(tzinfo=None)
+    since = now - timedelta(days=args.export_days)
+    export_url = f'/responses/export.csv?from={since:%Y-%m-%dT%H:%M:%S}Z'
+    rows, seconds, growth, base = measure_export(app, export_url)
+    ref_rows, ref_seconds = reference_read(app, since)
+    rate = rows / seconds
+    ref_rate = ref_rows / ref_seconds
+    passed = rate >= EXPORT_TARGET_ROWS_PER_S
+    print(f'  export CSV     {rows:,} rows in {seconds:.1f} s = {rate:,.0f} rows/s '
+          f'(target {EXPORT_TARGET_ROWS_PER_S:,}: {rate / EXPORT_TARGET_ROWS_PER_S:.2f}x '
+          f'{"ok" if passed else "MISSED"}); memory +{growth:.0f} MB over {base:.0f} MB '
+          'during the export')
+    print(f'  reference      bare DB-API read of the same rows: {ref_rate:,.0f} rows/s; '
+          f'export/reference = {rate / ref_rate:.2f}')
+    return passed
 
 
 def measure_alert_rows(app, args) -> bool:
@@ -380,6 +435,11 @@ def main() -> int:
                         help='realistic: 500 flows over a year, 20 %% WARN/ERROR, mostly '
                              'distinct error reasons (a --instance built with another shape is '
                              'reseeded only with --reseed)')
+    parser.add_argument('--baseline', type=int, default=None,
+                        help='also measure this many responses first and print the ratio of '
+                             'each p95 to it (default 2,000,000 when --responses is larger)')
+    parser.add_argument('--seed-only', action='store_true',
+                        help='seed (or check) the data sets and measure nothing')
     parser.add_argument('--requests', type=int, default=60,
                         help='requests per page type (default 60)')
     parser.add_argument('--backend', choices=['sqlite', 'postgresql', 'both'], default=None,
@@ -394,6 +454,10 @@ def main() -> int:
     parser.add_argument('--alert-runs', type=int, default=5,
                         help='runs of each alert evaluation step (default 5)')
     args = parser.parse_args()
+    if args.baseline is None and args.responses > 2_000_000:
+        args.baseline = 2_000_000
+    if args.baseline and args.baseline >= args.responses:
+        parser.error('--baseline must be smaller than --responses')
     backends = {'sqlite': ['sqlite'], 'postgresql': ['postgresql'],
                 'both': ['sqlite', 'postgresql']}.get(args.backend or '')
     if backends is None:
