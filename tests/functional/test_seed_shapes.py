@@ -1,14 +1,17 @@
 """``flask seed-demo --shape realistic``: the shape production data has (hundreds of flows, a
 year, 20 % WARN/ERROR, error reasons that are mostly distinct), written through the loads' bulk
 writer; the quick-start demo shape stays the default."""
+import itertools
 from datetime import datetime, timedelta
+from unittest import mock
 
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 
 from app.demo_data import iter_responses
 from app.demo_shapes import SHAPES
 from app.extensions import db
 from app.models import ErrorReason, Flow, Response, ResponseDaily
+from app.seeding import seed_demo
 from tests.base import FlowdeskTestCase, on_every_backend
 
 UNTIL = datetime(2026, 11, 20, 12, 0, 0)
@@ -70,3 +73,44 @@ class SeedRealisticShapeTests(FlowdeskTestCase):
         self.assertIn('Seeded 40 flows and 500 responses', self.seed('--responses', '500'))
         first = db.session.scalar(select(func.min(Response.responded_at)))
         self.assertGreaterEqual(first, UNTIL - timedelta(days=60))
+
+
+@on_every_backend
+class SeedIndexTests(FlowdeskTestCase):
+    """On PostgreSQL a seed drops the responses table's secondary indexes and builds them once
+    at the end (app.seeding.indexes_built_at_the_end); every index must come back as it was,
+    and a seed that fails midway must leave the table and its indexes untouched."""
+
+    def indexes(self) -> list:
+        engine = db.engines['ops']
+        found = inspect(engine).get_indexes('responses', schema=self.app.config['OPS_SCHEMA'])
+        return sorted((index['name'], tuple(index['column_names']), bool(index['unique']),
+                       sorted((key, str(value)) for key, value in index.get('dialect_options', {}).items()))
+                      for index in found)
+
+    def test_the_indexes_are_the_same_after_a_seed(self):
+        before = self.indexes()
+        self.assertGreaterEqual(len(before), 8)
+        seed_demo(responses=3000, until=UNTIL, force=True, shape='realistic')
+        self.assertEqual(self.indexes(), before)
+        # and they are used: a flow's newest rows come from ix_responses_flow_time
+        flow = db.session.scalar(select(Response.flow_code).limit(1))
+        newest = db.session.scalars(select(Response.response_id).where(
+            Response.flow_code == flow).order_by(Response.responded_at.desc()).limit(3)).all()
+        self.assertEqual(len(newest), 3)
+
+    def test_a_failed_seed_leaves_the_data_and_the_indexes_as_they_were(self):
+        seed_demo(responses=500, until=UNTIL, force=True)
+        before = self.indexes()
+        db.session.remove()
+
+        def broken(*args, **kwargs):
+            yield from itertools.islice(iter_responses(*args, **kwargs), 50_000 - 1)
+            raise RuntimeError('generator failed')
+
+        with mock.patch('app.seeding.iter_responses', broken), \
+                self.assertRaisesRegex(RuntimeError, 'generator failed'):
+            seed_demo(responses=50_000, until=UNTIL, force=True, shape='realistic')
+        self.assertEqual(self.indexes(), before)
+        self.assertEqual(db.session.scalar(select(func.count()).select_from(Response)), 500)
+        self.assertEqual(db.session.scalar(select(func.count()).select_from(Flow)), 40)
