@@ -213,10 +213,13 @@ def page_strategy(matches: ReasonMatches, filtered: float, need: int) -> str:
     return LOOKUP if lookup <= walk else WALK
 
 
-def count_costs(matches: ReasonMatches, filtered: float, need: int) -> tuple[float, float]:
+def count_costs(matches: ReasonMatches, filtered: float, need: int,
+                streamed: bool = True) -> tuple[float, float]:
     """(walk, lookup): rows each reads to count up to ``need`` matches. Counting needs no
-    order, so a lookup streams entry by entry and stops as soon as a walk would."""
+    order, so a lookup streamed entry by entry stops as soon as a walk would; one statement
+    naming the dictionary match (``streamed`` False) reads every matching entry first."""
     share = min(1.0, need / max(matches.filtered, 1.0))
     walk = filtered * share
-    lookup = (matches.rows + (0 if matches.exact else matches.entries)) * share
+    entries = 0 if matches.exact else matches.entries
+    lookup = matches.rows * share + (entries * share if streamed else entries)
     return walk, lookup

@@ -140,8 +140,11 @@ def count(flt: ResponseFilter, other_conditions: list, cap: int) -> TextCount:
     """How many responses match, up to ``cap`` (``at_least``: more than that, or more than
     a count within COUNT_BUDGET could see)."""
     found = matches_for(flt)
-    walk, lookup = text_plan.count_costs(found, text_plan.filtered_rows(flt, memo), cap + 1)
+    filtered = text_plan.filtered_rows(flt, memo)
+    walk, lookup = text_plan.count_costs(found, filtered, cap + 1)
     if any_flow_matches(flt.text) or found.exact or walk < lookup and walk <= COUNT_BUDGET:
+        # One statement: its lookup reads every matching entry before counting any row.
+        walk, lookup = text_plan.count_costs(found, filtered, cap + 1, streamed=False)
         strategy = text_plan.WALK if walk < lookup else text_plan.LOOKUP
         counted = int(ops_scalar(limited_count(
             [*other_conditions, condition(flt, strategy)], cap)))
