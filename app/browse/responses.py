@@ -164,7 +164,7 @@ def summary_count(flt: ResponseFilter) -> int:
     daily summary. With flows it sums their days (an index range of ``ix_response_daily_flow_day``
     per flow, the same size at any number of responses). Without, it would sum every row of
     the summary (flows × days × statuses: 320,000 at 2M realistic responses, 35 ms and more),
-    so that figure is kept per process until the data version changes (any load, undo or seed),
+    so that figure is kept by each app until the data version changes (any load, undo or seed),
     like the dashboard's figures: the summary changes only with them."""
     statement = select(func.coalesce(func.sum(ResponseDaily.responses), 0))
     if flt.statuses:
