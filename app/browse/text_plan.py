@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from flask import g, has_request_context
+from flask import current_app, g, has_request_context
 from sqlalchemy import func, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.base import Executable
@@ -166,9 +166,24 @@ def cached(name, compute):
     read once per request."""
     if not has_request_context():
         return _figures.get((name, data_version()), compute)
+    return _figures.get((name, _request_data_version()), compute)
+
+
+def _request_data_version() -> tuple:
     if '_ops_data_version' not in g:
         g._ops_data_version = data_version()
-    return _figures.get((name, g._ops_data_version), compute)
+    return g._ops_data_version
+
+
+def exact_figure(name, compute):
+    """A figure the page shows as exact (not an estimate), kept until the ops data version
+    changes (or five minutes pass), in this app's own cache (``current_app.extensions``), so
+    two apps in one process never share one; outside a request it is computed."""
+    if not has_request_context():
+        return compute()
+    cache = current_app.extensions.setdefault('flowdesk_browse_figures',
+                                              FiguresCache(ttl_seconds=300.0))
+    return cache.get((name, _request_data_version()), compute)
 
 
 def filtered_rows(flt: ResponseFilter, memo) -> float:
@@ -198,10 +213,13 @@ def page_strategy(matches: ReasonMatches, filtered: float, need: int) -> str:
     return LOOKUP if lookup <= walk else WALK
 
 
-def count_costs(matches: ReasonMatches, filtered: float, need: int) -> tuple[float, float]:
+def count_costs(matches: ReasonMatches, filtered: float, need: int,
+                streamed: bool = True) -> tuple[float, float]:
     """(walk, lookup): rows each reads to count up to ``need`` matches. Counting needs no
-    order, so a lookup streams entry by entry and stops as soon as a walk would."""
+    order, so a lookup streamed entry by entry stops as soon as a walk would; one statement
+    naming the dictionary match (``streamed`` False) reads every matching entry first."""
     share = min(1.0, need / max(matches.filtered, 1.0))
     walk = filtered * share
-    lookup = (matches.rows + (0 if matches.exact else matches.entries)) * share
+    entries = 0 if matches.exact else matches.entries
+    lookup = matches.rows * share + (entries * share if streamed else entries)
     return walk, lookup

@@ -80,10 +80,13 @@ class Response(db.Model):
         Index('ix_responses_duration', 'duration_ms', 'response_id', 'responded_at'),
         # Text search: responses whose reason is one of the matching dictionary entries, in
         # time order. Partial (filtered on SQL Server): rows without a reason cost nothing.
+        # PostgreSQL and SQL Server carry the flow and status too (migration
+        # 0015_reason_filters), so a search with those filters counts from the index alone.
         Index('ix_responses_reason_time', 'reason_hash', 'responded_at', 'response_id',
               sqlite_where=text('reason_hash IS NOT NULL'),
               postgresql_where=text('reason_hash IS NOT NULL'),
-              mssql_where=text('reason_hash IS NOT NULL')),
+              mssql_where=text('reason_hash IS NOT NULL'),
+              postgresql_include=['flow_code', 'status'], mssql_include=['flow_code', 'status']),
         # Trace: exact search by the source's message id or correlation id, in time order
         # (migration 0010_message_ids). Partial (filtered): rows without the id cost nothing.
         Index('ix_responses_message_time', 'message_id', 'responded_at', 'response_id',

@@ -326,6 +326,18 @@ class SqlServerScriptTests(unittest.TestCase):
         self.assertIn("UPDATE [flowdesk].alembic_version SET version_num='0012_duration_sort'",
                       self.script)
 
+    def test_reason_index_carries_flow_and_status_on_the_ops_responses(self):
+        rebuilt = self.script[self.script.index("version_num='0014_load_speed'"):]
+        self.assertIn('DROP INDEX ix_responses_reason_time ON [opsdata].[responses]', rebuilt)
+        self.assertIn('CREATE INDEX ix_responses_reason_time ON [opsdata].[responses] '
+                      '(reason_hash, responded_at, response_id) INCLUDE (flow_code, status) '
+                      'WHERE reason_hash IS NOT NULL;', rebuilt)
+        self.assertNotIn('[flowdesk].[responses]', self.script)
+        self.assertIn("UPDATE [opsdata].alembic_version SET version_num='0015_reason_filters'",
+                      self.script)
+        self.assertIn("UPDATE [flowdesk].alembic_version SET version_num='0015_reason_filters'",
+                      self.script)
+
     def test_response_key_stays_bigint_without_identity_on_sql_server(self):
         """0014_load_speed makes response_id SQLite's rowid; SQL Server keeps its table as it
         was: a BIGINT business key, never generated, and no table rebuild."""

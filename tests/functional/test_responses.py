@@ -2,7 +2,7 @@
 keep every filter, bad values get a message on the page (400, nothing listed), and each
 response has a detail page."""
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from parameterized import parameterized
 from sqlalchemy import func, or_, select
@@ -10,6 +10,8 @@ from sqlalchemy import func, or_, select
 from app.clock import utc_now
 from app.extensions import db
 from app.models import Flow, Response
+from app.seeding import seed_demo
+from app.summary import refresh_after_write
 from tests.base import on_every_backend
 from tests.functional.browse_data import ROW_ID, SeededTestCase
 
@@ -129,3 +131,37 @@ class ResponseListTests(SeededTestCase):
 
     def test_anonymous_is_refused(self):
         self.assertEqual(self.client_for(None).get('/responses').status_code, 401)
+
+
+@on_every_backend
+class ListCountTests(SeededTestCase):
+    """The count of a list filtered by status alone (or not at all) sums the whole daily
+    summary, so each app keeps it until the next load, undo or seed; a flow's count sums only
+    its own days and is read every time."""
+
+    def shown_count(self, query: str = '') -> str:
+        body = self.assertPageContains(self.client.get(f'/responses?{query}'))
+        return re.search(r'<strong>([\d,+]+)</strong>', body).group(1)
+
+    def test_summary_counts_are_kept_until_the_next_load(self):
+        seed_demo(flows=4, responses=1000, until=datetime(2026, 11, 20, 12))
+        flow = db.session.scalars(select(Flow.flow_code).order_by(Flow.flow_code)).first()
+        errors = self.count_where(Response.status == 'ERROR')
+        of_flow = self.count_where(Response.flow_code == flow)
+        self.assertEqual(self.shown_count(), '1,000')
+        self.assertEqual(self.shown_count('status=ERROR'), f'{errors:,}')
+        # A row and its summary written behind Flowdesk's back (no load batch): the cached
+        # figures stand, the flow's count sees it at once...
+        db.session.add(Response(response_id=10_001, flow_code=flow, status='ERROR',
+                                responded_at=datetime(2026, 11, 20, 11)))
+        db.session.commit()
+        with db.engines['ops'].begin() as connection:
+            refresh_after_write(connection)
+        self.assertEqual(self.shown_count(), '1,000')
+        self.assertEqual(self.shown_count('status=ERROR'), f'{errors:,}')
+        self.assertEqual(self.shown_count(f'flow={flow}'), f'{of_flow + 1:,}')
+        # ...and any load, undo or seed writes a load batch, which shows at once.
+        seed_demo(flows=4, responses=1200, until=datetime(2026, 11, 20, 12))
+        self.assertEqual(self.shown_count(), '1,200')
+        self.assertEqual(self.shown_count('status=ERROR'),
+                         f'{self.count_where(Response.status == "ERROR"):,}')

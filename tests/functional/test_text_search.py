@@ -215,6 +215,20 @@ class TextSearchTest(FlowdeskTestCase):
         self.assertEqual(self.api_count(q=query, status='ERROR'),
                          {'value': len(self.expected(query, status={'ERROR'})), 'capped': False})
 
+    def test_count_of_a_word_naming_flows_is_the_same_whichever_way_it_counts(self):
+        """A word in flow names counts in one statement (flow or reason); walking and looking
+        the reasons up give the same number, exact below the cap and capped above it."""
+        name = db.session.scalar(select(Flow.name).order_by(Flow.flow_code))
+        word = next(part for part in re.split(r'[^A-Za-z]+', name) if len(part) >= 3)
+        matches = len(self.expected(word))
+        self.assertGreater(matches, 40)
+        for costs, strategy in (((1, 2), text_plan.WALK), ((2, 1), text_plan.LOOKUP)):
+            with self.subTest(strategy=strategy), \
+                    mock.patch.object(text_plan, 'count_costs', lambda *_args, c=costs, **_kw: c):
+                self.assertEqual(self.api_count(q=word), {'value': matches, 'capped': False})
+                with mock.patch.object(text_search, 'TEXT_COUNT_CAP', 40):
+                    self.assertEqual(self.api_count(q=word), {'value': 40, 'capped': True})
+
     def test_count_is_capped_above_the_cap_whichever_way_it_counts(self):
         matches = len(self.expected('correlation id'))
         self.assertGreater(matches, 40)
@@ -463,6 +477,15 @@ class StrategyChoiceTest(FlowdeskTestCase):
         walk, lookup = text_plan.count_costs(self.matches(40_000, 40_000), 2_000_000, 1001)
         self.assertLess(lookup, walk)
         self.assertLess(lookup, text_search.COUNT_BUDGET)
+
+    def test_a_count_in_one_statement_pays_for_every_matching_entry(self):
+        """A word naming busy flows: streamed, the lookup would stop after a few entries, but
+        one statement naming the dictionary match reads all of them first, so it walks."""
+        matches = text_plan.ReasonMatches(None, 12_000, 200_000, 200_000)
+        walk, streamed = text_plan.count_costs(matches, 2_000_000, 1001)
+        self.assertLess(streamed, walk)
+        walk, whole = text_plan.count_costs(matches, 2_000_000, 1001, streamed=False)
+        self.assertLess(walk, whole)
 
     def test_time_share(self):
         span = (datetime(2026, 1, 1), datetime(2026, 1, 11))
