@@ -55,7 +55,7 @@ def responses():
         return bad_request(parsed.errors)
     flt = parsed.filter
     page = queries.fetch_page(flt, cursor)
-    count = queries.count(flt)
+    count = queries.count_with_page(flt, page, first_page=cursor is None)
     return jsonify({
         'items': [response_item(row) for row in page.rows],
         'page': {'number': page.page, 'size': flt.size, 'next_cursor': page.next_cursor,

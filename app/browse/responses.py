@@ -159,6 +159,19 @@ def count(flt: ResponseFilter) -> Count:
     return Count(found, False)
 
 
+def count_with_page(flt: ResponseFilter, page: keyset.Page, first_page: bool) -> Count:
+    """``count``, never below what the page itself shows: a text-search count that ran out of
+    budget early ("0+", "12+") says at least as many as the rows on this page and the pages
+    before it, and an empty first page means that nothing matches."""
+    found = count(flt)
+    if not found.capped:
+        return found
+    if first_page and not page.rows:
+        return Count(0, False)
+    shown = (page.page - 1) * flt.size + len(page.rows) + (1 if page.next_cursor else 0)
+    return Count(max(found.value, shown), True)
+
+
 def summary_count(flt: ResponseFilter) -> int:
     """The exact number of responses of a filter with flows and statuses at most, from the
     daily summary. With flows it sums their days (an index range of ``ix_response_daily_flow_day``

@@ -52,7 +52,7 @@ def responses():
                                **context), 400
     flt = parsed.filter
     page = queries.fetch_page(flt, cursor)
-    count = queries.count(flt)
+    count = queries.count_with_page(flt, page, first_page=cursor is None)
     names = queries.flow_names(row.flow_code for row in page.rows)
     empty_database = not page.rows and not flt.is_filtered and queries.total_responses() == 0
     return render_template('main/responses.html', page=page, count=count, names=names,

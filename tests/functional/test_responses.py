@@ -3,10 +3,13 @@ keep every filter, bad values get a message on the page (400, nothing listed), a
 response has a detail page."""
 import re
 from datetime import datetime, timedelta
+from unittest import mock
+from urllib.parse import quote_plus
 
 from parameterized import parameterized
 from sqlalchemy import func, or_, select
 
+from app.browse import responses as queries
 from app.clock import utc_now
 from app.extensions import db
 from app.models import Flow, Response
@@ -165,3 +168,21 @@ class ListCountTests(SeededTestCase):
         self.assertEqual(self.shown_count(), '1,200')
         self.assertEqual(self.shown_count('status=ERROR'),
                          f'{self.count_where(Response.status == "ERROR"):,}')
+
+    def test_a_count_cut_short_never_says_less_than_the_page_shows(self):
+        """A text-search count that runs out of its budget early says "at least" what it has
+        found, which can be fewer than the page lists ("0+"): the page and the API then say at
+        least the rows shown so far, and an empty first page says none match."""
+        seed_demo(flows=4, responses=2000, until=datetime(2026, 11, 20, 12))
+        reason = db.session.scalar(
+            select(Response.error_reason).where(Response.error_reason.is_not(None))
+            .group_by(Response.error_reason).order_by(func.count().desc()).limit(1))
+        matches = self.count_where(Response.error_reason == reason)
+        self.assertGreater(matches, 25)
+        cut_short = queries.Count(0, True)
+        with mock.patch.object(queries, 'count', return_value=cut_short):
+            self.assertEqual(self.shown_count(f'q={quote_plus(reason)}&size=25'), '26+')
+            self.assertEqual(self.shown_count('q=no-such-text-anywhere'), '0')
+            body = self.client.get(f'/api/v1/responses?q={quote_plus(reason)}&size=20').get_json()
+        self.assertEqual(len(body['items']), 20)
+        self.assertEqual(body['count'], {'value': 21, 'capped': True})
