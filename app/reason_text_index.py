@@ -186,10 +186,15 @@ def drop_text_index(connection: Connection) -> None:
         for statement in sqlite_drop_ddl():
             connection.exec_driver_sql(statement)
     elif name == 'postgresql':
-        reasons = _reasons(connection)
-        schema = reasons.rsplit('.', 1)[0] + '.' if '.' in reasons else ''
-        connection.exec_driver_sql(f'DROP INDEX IF EXISTS {schema}{TRGM_INDEX}')
+        connection.exec_driver_sql(f'DROP INDEX IF EXISTS {_trgm_index_name(connection)}')
     forget(connection.engine)
+
+
+def _trgm_index_name(connection: Connection) -> str:
+    """The PostgreSQL text index's name, in the dictionary's own schema."""
+    reasons = _reasons(connection)
+    schema = reasons.rsplit('.', 1)[0] + '.' if '.' in reasons else ''
+    return f'{schema}{TRGM_INDEX}'
 
 
 def has_text_index(connection: Connection) -> bool:
@@ -211,7 +216,7 @@ def _look_up(connection: Connection) -> bool:
             "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = :name"),
             {'name': WORDS_TABLE}) == 1
     if name == 'postgresql':
-        return connection.scalar(text(
-            'SELECT count(*) FROM pg_indexes WHERE indexname = :name'),
-            {'name': TRGM_INDEX}) > 0
+        # The dictionary's own schema only: a database can hold several Flowdesk schemas.
+        return connection.scalar(text('SELECT to_regclass(:name) IS NOT NULL'),
+                                 {'name': _trgm_index_name(connection)})
     return False

@@ -253,7 +253,11 @@ class TextSearchTest(FlowdeskTestCase):
 
     def test_page_shows_the_capped_count(self):
         with mock.patch.object(text_search, 'TEXT_COUNT_CAP', 40):
-            self.assertPageContains(self.client.get('/responses?q=correlation+id'), '40+')
+            self.assertPageContains(self.client.get('/responses?q=correlation+id&size=25'),
+                                    '<strong>40+</strong>')
+            # never fewer than the page lists: 50 rows and a next page are at least 51
+            self.assertPageContains(self.client.get('/responses?q=correlation+id&size=50'),
+                                    '<strong>51+</strong>')
 
     # -- property: both ways agree on any piece of any reason ----------------------------------------
     def test_any_piece_of_a_reason_finds_the_same_rows_both_ways(self):
