@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, func, or_, select
 
 from ..database import ops_scalar, ops_session_execute
 from ..models import Flow, Response, ResponseHourly
@@ -84,28 +84,34 @@ def _counted(start: datetime, end: datetime) -> Period:
 
 
 def _summed(first_hour: datetime, end_hour: datetime) -> Period:
-    """The hourly summary's whole hours from ``first_hour`` up to ``end_hour`` (excluded)."""
-    rows = ops_session_execute(
-        select(ResponseHourly.day, ResponseHourly.hour, ResponseHourly.status,
-               ResponseHourly.responses)
-        .where(ResponseHourly.day >= first_hour.date(), ResponseHourly.day <= end_hour.date()))
-    total = errors = 0
-    for day, hour, status, responses in rows:
-        if first_hour <= datetime.combine(day, time(hour)) < end_hour:
-            total += responses
-            errors += responses if status == 'ERROR' else 0
-    return Period(int(total), int(errors))
+    """The hourly summary's whole hours from ``first_hour`` up to ``end_hour`` (excluded): a
+    range of its (day, hour, status) key, a few dozen rows a day."""
+    hourly = ResponseHourly
+    after_first = or_(hourly.day > first_hour.date(),
+                      and_(hourly.day == first_hour.date(), hourly.hour >= first_hour.hour))
+    before_end = or_(hourly.day < end_hour.date(),
+                     and_(hourly.day == end_hour.date(), hourly.hour < end_hour.hour))
+    errors = func.sum(case((hourly.status == 'ERROR', hourly.responses), else_=0))
+    total, errs = ops_session_execute(
+        select(func.sum(hourly.responses), errors)
+        .where(hourly.day >= first_hour.date(), hourly.day <= end_hour.date(),
+               after_first, before_end))[0]
+    return Period(int(total or 0), int(errs or 0))
 
 
 def failing_now(now: datetime) -> list[FlowErrors]:
     """Flows whose recent responses are mostly errors (the rule in the module docstring).
 
-    First the window's errors (a short range of the (status, responded_at) index), then, for
-    the flows with enough errors to qualify, their totals (one statement, a seek per flow in
-    the (flow_code, responded_at) index): cheap whatever the number of flows or rows."""
+    First the window's errors (a short range of the (status, responded_at) index, then each
+    error's row by its key), then, for the flows with enough errors to qualify, their totals
+    (one statement, a seek per flow in the (flow_code, responded_at) index): cheap whatever
+    the number of flows or rows. The errors are picked by key on purpose: asked for their flow
+    directly, SQLite would rather skip-scan the (flow_code, status, responded_at) index, one
+    seek per flow of the table (50 times slower at 500 flows)."""
     window = (Response.responded_at >= now - FAILING_WINDOW, Response.responded_at < now)
+    error_ids = select(Response.response_id).where(Response.status == 'ERROR', *window)
     errors = Counter(code for (code,) in ops_session_execute(
-        select(Response.flow_code).where(Response.status == 'ERROR', *window)))
+        select(Response.flow_code).where(Response.response_id.in_(error_ids))))
     candidates = sorted(code for code, count in errors.items()
                         if count >= FAILING_MIN_RESPONSES * FAILING_ERROR_SHARE)
     if not candidates:
