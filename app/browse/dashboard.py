@@ -11,9 +11,9 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, func, or_, select
 
-from ..database import ops_scalar, ops_session_execute
+from ..database import ops_session_execute
 from ..models import Flow, Response, ResponseHourly
 from .daily import error_rates_since
 from .responses import flow_names
@@ -53,50 +53,64 @@ class FlowErrors:
 
 
 def period(start: datetime, end: datetime) -> Period:
-    """Responses and errors in [start, end): the whole UTC hours from the hourly summary (a few
-    dozen rows), the part-hours at either end from the responses (short index ranges, under an
-    hour of rows each), so the cost does not grow with the table."""
-    first_hour, last_hour = _hour_up(start), _hour_down(end)
-    if first_hour > last_hour:          # within one hour
-        return _counted(start, end)
-    found = _summed(first_hour, last_hour)
-    for part_start, part_end in ((start, first_hour), (last_hour, end)):
-        if part_start < part_end:
-            found = found + _counted(part_start, part_end)
+    return periods((start, end))[0]
+
+
+def periods(*windows: tuple[datetime, datetime]) -> list[Period]:
+    """Responses and errors in each [start, end) window, in one statement: the whole UTC hours
+    from the hourly summary (a range of its key, a few dozen rows a day), the part-hours at
+    either end from the responses (index ranges of under an hour of rows each). The cost does
+    not grow with the table, only with the rows of one hour."""
+    parts = [_window_parts(start, end) for start, end in windows]
+    columns = [column for window in parts for pair in window for column in pair]
+    values = iter(ops_session_execute(select(*columns))[0])
+    found = []
+    for window in parts:
+        total = errors = 0
+        for _pair in window:
+            total += int(next(values) or 0)
+            errors += int(next(values) or 0)
+        found.append(Period(total, errors))
     return found
+
+
+def _window_parts(start: datetime, end: datetime) -> list[tuple]:
+    """(responses, errors) scalar subqueries whose sums make the window."""
+    first_hour, last_hour = _hour_down(start), _hour_down(end)
+    if first_hour != start:
+        first_hour += HOUR
+    if first_hour > last_hour:          # within one hour
+        return [_counted(start, end)]
+    return [_summed(first_hour, last_hour)] + [
+        _counted(part_start, part_end)
+        for part_start, part_end in ((start, first_hour), (last_hour, end))
+        if part_start < part_end]
 
 
 def _hour_down(moment: datetime) -> datetime:
     return moment.replace(minute=0, second=0, microsecond=0)
 
 
-def _hour_up(moment: datetime) -> datetime:
-    down = _hour_down(moment)
-    return down if down == moment else down + HOUR
-
-
-def _counted(start: datetime, end: datetime) -> Period:
+def _counted(start: datetime, end: datetime) -> tuple:
+    """From the responses: the (responded_at) and (status, responded_at) indexes."""
     in_range = (Response.responded_at >= start, Response.responded_at < end)
-    total = ops_scalar(select(func.count()).select_from(Response).where(*in_range))
-    errors = ops_scalar(select(func.count()).select_from(Response)
-                        .where(Response.status == 'ERROR', *in_range))
-    return Period(int(total), int(errors))
+    return (select(func.count()).select_from(Response).where(*in_range).scalar_subquery(),
+            select(func.count()).select_from(Response)
+            .where(Response.status == 'ERROR', *in_range).scalar_subquery())
 
 
-def _summed(first_hour: datetime, end_hour: datetime) -> Period:
-    """The hourly summary's whole hours from ``first_hour`` up to ``end_hour`` (excluded): a
-    range of its (day, hour, status) key, a few dozen rows a day."""
+def _summed(first_hour: datetime, end_hour: datetime) -> tuple:
+    """From the hourly summary: its whole hours from ``first_hour`` up to ``end_hour``
+    (excluded)."""
     hourly = ResponseHourly
-    after_first = or_(hourly.day > first_hour.date(),
-                      and_(hourly.day == first_hour.date(), hourly.hour >= first_hour.hour))
-    before_end = or_(hourly.day < end_hour.date(),
-                     and_(hourly.day == end_hour.date(), hourly.hour < end_hour.hour))
-    errors = func.sum(case((hourly.status == 'ERROR', hourly.responses), else_=0))
-    total, errs = ops_session_execute(
-        select(func.sum(hourly.responses), errors)
-        .where(hourly.day >= first_hour.date(), hourly.day <= end_hour.date(),
-               after_first, before_end))[0]
-    return Period(int(total or 0), int(errs or 0))
+    where = (hourly.day >= first_hour.date(), hourly.day <= end_hour.date(),
+             or_(hourly.day > first_hour.date(),
+                 and_(hourly.day == first_hour.date(), hourly.hour >= first_hour.hour)),
+             or_(hourly.day < end_hour.date(),
+                 and_(hourly.day == end_hour.date(), hourly.hour < end_hour.hour)))
+    return (select(func.sum(hourly.responses)).where(*where).scalar_subquery(),
+            select(func.sum(hourly.responses))
+            .where(hourly.status == 'ERROR', *where).scalar_subquery())
 
 
 def failing_now(now: datetime) -> list[FlowErrors]:

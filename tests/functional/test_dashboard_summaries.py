@@ -105,6 +105,9 @@ class SummariesFollowWritesTests(SummaryAssertions, RetentionTestCase):
         ]
         for start, end in windows:
             self.assertPeriodMatchesRows(start, end)
+        # all at once (one statement), as the dashboard asks for its two windows
+        self.assertEqual(dashboard.periods(*windows),
+                         [dashboard.period(start, end) for start, end in windows])
 
     def test_day_totals_answer_the_daily_figures_of_every_flow(self):
         """The API's and the chart's daily rows over every flow (from the day totals) equal
