@@ -132,3 +132,19 @@ class SummariesFollowSeedTests(SummaryAssertions, FlowdeskTestCase):
         seed_demo(responses=300, flows=4, force=True)
         self.assertSummariesInStep()
         self.assertEqual(total_responses(), 300)
+
+    def test_top_failing_flows_agree_with_the_daily_summary(self):
+        seed_demo(responses=3000, flows=12, force=True)
+        today = utc_now().date()
+        first = today - timedelta(days=dashboard.TOP_DAYS - 1)
+        totals, errors = Counter(), Counter()
+        for row in db.session.execute(select(ResponseDaily).where(ResponseDaily.day >= first)):
+            daily = row[0]
+            totals[daily.flow_code] += daily.responses
+            errors[daily.flow_code] += daily.responses if daily.status == 'ERROR' else 0
+        expected = sorted((code for code in errors if errors[code]),
+                          key=lambda code: (-errors[code], code))[:dashboard.TOP_LIMIT]
+        found = dashboard.top_failing_flows(today)
+        self.assertGreater(len(found), 1)
+        self.assertEqual([(flow.flow_code, flow.responses, flow.errors) for flow in found],
+                         [(code, totals[code], errors[code]) for code in expected])

@@ -340,10 +340,13 @@ class SqlServerScriptTests(unittest.TestCase):
 
     def test_dashboard_summaries_in_the_ops_schema_filled_from_the_data(self):
         """0015_dashboard_totals: the day totals and the hours, each filled in one statement
-        (the daily summary summed over flows; the responses grouped by day and DATEPART)."""
+        (the daily summary summed over flows; the responses grouped by day and DATEPART), and
+        the daily summary's index for the top failing flows."""
         self.assertIn('CREATE TABLE [opsdata].[response_day_totals]', self.script)
         self.assertIn('CREATE TABLE [opsdata].[response_hourly]', self.script)
         self.assertIn('hour SMALLINT NOT NULL', self.script)
+        self.assertIn('CREATE INDEX ix_response_daily_status_day ON [opsdata].[response_daily] '
+                      '(status, day, flow_code, responses)', self.script)
         self.assertNotIn('[flowdesk].[response_hourly]', self.script)
         self.assertRegex(self.script, r'INSERT INTO \[opsdata\]\.\[response_day_totals\] '
                          r'\(day, status, responses, duration_ms_sum\) SELECT [^;]*'
