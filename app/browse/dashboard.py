@@ -15,8 +15,6 @@ from sqlalchemy import func, select
 
 from ..database import ops_session_execute
 from ..models import Flow, Response, ResponseDaily, ResponseHourly
-from .daily import error_rates_since
-from .responses import flow_names
 
 FAILING_WINDOW = timedelta(hours=3)
 FAILING_MIN_RESPONSES = 3
@@ -145,13 +143,11 @@ def failing_now(now: datetime) -> list[FlowErrors]:
         return []
     in_window = (select(func.count()).select_from(Response)
                  .where(Response.flow_code == Flow.flow_code, *window).scalar_subquery())
-    totals = ops_session_execute(select(Flow.flow_code, in_window)
+    totals = ops_session_execute(select(Flow.flow_code, Flow.name, in_window)
                                  .where(Flow.flow_code.in_(candidates)))
-    failing = [(code, int(total)) for code, total in totals
-               if total >= FAILING_MIN_RESPONSES and errors[code] / total >= FAILING_ERROR_SHARE]
-    names = flow_names(code for code, _total in failing)
-    found = [FlowErrors(code, names.get(code, ''), total, errors[code])
-             for code, total in failing]
+    found = [FlowErrors(code, name or '', int(total), errors[code])
+             for code, name, total in totals
+             if total >= FAILING_MIN_RESPONSES and errors[code] / total >= FAILING_ERROR_SHARE]
     return sorted(found, key=lambda flow: (-flow.error_rate, -flow.errors, flow.flow_code))
 
 
@@ -159,7 +155,8 @@ def top_failing_flows(today, limit: int = TOP_LIMIT) -> list[FlowErrors]:
     """Flows with the most errors over the last TOP_DAYS UTC days (daily summary): the week's
     ERROR rows from the (status, day, flow_code, responses) index alone (a few thousand, added
     up here: asked to group them, SQLite would walk the (flow_code, day) index and read every
-    row of the week instead), then the totals of the flows shown through (flow_code, day)."""
+    row of the week instead), then the totals and names of the flows shown (one statement,
+    through the (flow_code, day) index)."""
     first = today - timedelta(days=TOP_DAYS - 1)
     errors = Counter()
     for code, responses in ops_session_execute(
@@ -168,9 +165,15 @@ def top_failing_flows(today, limit: int = TOP_LIMIT) -> list[FlowErrors]:
         errors[code] += responses
     ranked = sorted(((code, int(errs)) for code, errs in errors.items() if errs),
                     key=lambda item: (-item[1], item[0]))[:limit]
-    rates = error_rates_since(first, [code for code, _errs in ranked]) if ranked else {}
-    names = flow_names(code for code, _errs in ranked)
-    return [FlowErrors(code, names.get(code, ''), rates.get(code, (0, 0))[0], errs)
+    if not ranked:
+        return []
+    name = select(Flow.name).where(Flow.flow_code == ResponseDaily.flow_code).scalar_subquery()
+    shown = {code: (int(total), name) for code, total, name in ops_session_execute(
+        select(ResponseDaily.flow_code, func.sum(ResponseDaily.responses), name)
+        .where(ResponseDaily.flow_code.in_([code for code, _errs in ranked]),
+               ResponseDaily.day >= first)
+        .group_by(ResponseDaily.flow_code))}
+    return [FlowErrors(code, shown[code][1] or '', shown[code][0], errs)
             for code, errs in ranked]
 
 
