@@ -19,41 +19,26 @@ from sqlalchemy.sql.functions import FunctionElement
 from .models import Response, ResponseDaily, ResponseDayTotal, ResponseHourly
 
 
-class day_of(FunctionElement):
-    """The calendar day of a timestamp column, per dialect."""
-    type = Date()
-    inherit_cache = True
+def _per_dialect(name: str, sql_type, templates: dict[str | None, str]):
+    """A SQL function of one column written per dialect: ``templates`` maps a dialect name
+    (None: every other dialect, SQL Server included) to its SQL, ``{}`` standing for the
+    column."""
+    function = type(name, (FunctionElement,), {'type': sql_type, 'inherit_cache': True})
+    for dialect, template in templates.items():
+        def render(element, compiler, template=template, **kw):
+            return template.format(compiler.process(element.clauses, **kw))
+        compiles(function, *([dialect] if dialect else []))(render)
+    return function
 
 
-@compiles(day_of)
-def _day_of_default(element, compiler, **kw):
-    return f'CAST({compiler.process(element.clauses, **kw)} AS DATE)'
-
-
-@compiles(day_of, 'sqlite')
-def _day_of_sqlite(element, compiler, **kw):
-    return f'date({compiler.process(element.clauses, **kw)})'
-
-
-class hour_of(FunctionElement):
-    """The hour of the day (0-23) of a timestamp column, per dialect."""
-    type = SmallInteger()
-    inherit_cache = True
-
-
-@compiles(hour_of)
-def _hour_of_default(element, compiler, **kw):
-    return f'DATEPART(hour, {compiler.process(element.clauses, **kw)})'
-
-
-@compiles(hour_of, 'postgresql')
-def _hour_of_postgresql(element, compiler, **kw):
-    return f'CAST(EXTRACT(HOUR FROM {compiler.process(element.clauses, **kw)}) AS SMALLINT)'
-
-
-@compiles(hour_of, 'sqlite')
-def _hour_of_sqlite(element, compiler, **kw):
-    return f"CAST(strftime('%H', {compiler.process(element.clauses, **kw)}) AS INTEGER)"
+#: The UTC calendar day of a timestamp column.
+day_of = _per_dialect('day_of', Date(), {None: 'CAST({} AS DATE)', 'sqlite': 'date({})'})
+#: The hour of the day (0-23) of a timestamp column.
+hour_of = _per_dialect('hour_of', SmallInteger(), {
+    None: 'DATEPART(hour, {})',
+    'postgresql': 'CAST(EXTRACT(HOUR FROM {}) AS SMALLINT)',
+    'sqlite': "CAST(strftime('%H', {}) AS INTEGER)",
+})
 
 
 def as_day(value) -> date:
