@@ -1,6 +1,7 @@
-"""Responses per day by status, read from the daily summary (``response_daily``), never from
-the responses themselves: the dashboard, flow pages and the API chart millions of rows this way.
-Days are UTC calendar days, as the summary keeps them."""
+"""Responses per day by status, read from the summaries (``response_day_totals`` over every
+flow, ``response_daily`` per flow), never from the responses themselves: the dashboard, flow
+pages and the API chart millions of rows this way. Days are UTC calendar days, as the
+summaries keep them."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -9,7 +10,7 @@ from datetime import date, timedelta
 from sqlalchemy import case, func, select
 
 from ..database import ops_session_execute
-from ..models import STATUSES, ResponseDaily
+from ..models import STATUSES, ResponseDaily, ResponseDayTotal
 
 CHART_DAYS = (30, 90)
 
@@ -43,16 +44,21 @@ def daily_series(today: date, days: int, flow_code: str | None = None) -> DailyS
 
 def daily_rows(first: date, last: date, flow_codes=None, statuses=None):
     """(day, status, responses, duration_ms_sum) summed over flows, from ``first`` to ``last``
-    inclusive."""
-    statement = (select(ResponseDaily.day, ResponseDaily.status,
-                        func.sum(ResponseDaily.responses), func.sum(ResponseDaily.duration_ms_sum))
-                 .where(ResponseDaily.day >= first, ResponseDaily.day <= last)
-                 .group_by(ResponseDaily.day, ResponseDaily.status)
-                 .order_by(ResponseDaily.day, ResponseDaily.status))
+    inclusive: over every flow from the day totals (a few rows a day), over chosen flows from
+    the daily summary through its (flow_code, day) index."""
     if flow_codes:
-        statement = statement.where(ResponseDaily.flow_code.in_(flow_codes))
+        table = ResponseDaily
+        statement = (select(table.day, table.status, func.sum(table.responses),
+                            func.sum(table.duration_ms_sum))
+                     .where(table.flow_code.in_(flow_codes))
+                     .group_by(table.day, table.status))
+    else:
+        table = ResponseDayTotal
+        statement = select(table.day, table.status, table.responses, table.duration_ms_sum)
+    statement = (statement.where(table.day >= first, table.day <= last)
+                 .order_by(table.day, table.status))
     if statuses:
-        statement = statement.where(ResponseDaily.status.in_(statuses))
+        statement = statement.where(table.status.in_(statuses))
     return [(row[0], row[1], int(row[2] or 0), None if row[3] is None else int(row[3]))
             for row in ops_session_execute(statement)]
 

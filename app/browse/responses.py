@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from ..database import dialect_name, ops_scalar, ops_session_execute
-from ..models import Flow, Response, ResponseDaily
+from ..models import Flow, Response, ResponseDaily, ResponseDayTotal
 from . import keyset, text_plan, text_search
 from .filters import ResponseFilter
 from .search_index import limited_count
@@ -26,8 +26,10 @@ LIST_COLUMNS = (Response.response_id, Response.flow_code, Response.responded_at,
 
 
 def total_responses() -> int:
+    """Every response the summaries count (purged ones too), from the day totals: a few rows
+    a day of history, whatever the number of responses or flows."""
     return text_search.memo('total', lambda: int(ops_scalar(
-        select(func.coalesce(func.sum(ResponseDaily.responses), 0)))))
+        select(func.coalesce(func.sum(ResponseDayTotal.responses), 0)))))
 
 
 def conditions(flt: ResponseFilter, need: int = COUNT_CAP + 1) -> list:

@@ -32,10 +32,10 @@ def dashboard_figures(days: int) -> dict:
     today = now.date()
     figures = dict(total=total_responses(), as_of=now)
     if figures['total']:
+        last, before = dashboard.periods((now - timedelta(hours=24), now),
+                                         (now - timedelta(hours=48), now - timedelta(hours=24)))
         figures.update(
-            last=dashboard.period(now - timedelta(hours=24), now),
-            before=dashboard.period(now - timedelta(hours=48), now - timedelta(hours=24)),
-            failing=dashboard.failing_now(now),
+            last=last, before=before, failing=dashboard.failing_now(now),
             series=daily_series(today, days),
             top_flows=dashboard.top_failing_flows(today),
             top_reasons=dashboard.top_error_reasons(now),

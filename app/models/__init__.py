@@ -24,6 +24,8 @@ from .ops_models import (
     LoadError,
     Response,
     ResponseDaily,
+    ResponseDayTotal,
+    ResponseHourly,
 )
 from .profile_models import SourceProfile
 from .view_models import VIEW_PAGES, SavedView
@@ -33,6 +35,7 @@ __all__ = ['AuditEvent', 'User', 'ROLE_ADMIN', 'ROLE_VIEWER', 'ROLES',
            'BATCH_SUCCEEDED', 'BATCH_UNDONE', 'BATCH_VALIDATED', 'FLOW_TYPES', 'STATUSES',
            'MESSAGE_ID_LENGTH', 'CORRELATION_ID_LENGTH',
            'ErrorReason', 'Flow', 'LoadBatch', 'LoadError', 'Response', 'ResponseDaily',
+           'ResponseDayTotal', 'ResponseHourly',
            'FlowVersion', 'ResponseVersion', 'SavedView', 'VIEW_PAGES',
            'JobRun', 'SchedulerTick', 'Inbox', 'InboxSighting', 'AlertRule', 'Incident',
            'IncidentEvent', 'Notice', 'Profile', 'SourceProfile', 'Subscription']

@@ -6,7 +6,17 @@ Every loaded row carries ``batch_id``, the load batch that last wrote it.
 """
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, Unicode, event, text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    Unicode,
+    event,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from config import OPS_SCHEMA_KEY
@@ -241,6 +251,9 @@ class ResponseDaily(db.Model):
     __table_args__ = table_args(
         OPS_SCHEMA_KEY,
         Index('ix_response_daily_flow_day', 'flow_code', 'day'),
+        # The dashboard's top failing flows: a week of ERROR rows, read from this index alone
+        # (migration 0015_dashboard_totals).
+        Index('ix_response_daily_status_day', 'status', 'day', 'flow_code', 'responses'),
     )
 
     day: Mapped[date] = mapped_column(Day, primary_key=True)
@@ -248,3 +261,34 @@ class ResponseDaily(db.Model):
     status: Mapped[str] = mapped_column(Unicode(8), primary_key=True)
     responses: Mapped[int] = mapped_column(BigInteger, nullable=False)
     duration_ms_sum: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class ResponseDayTotal(db.Model):
+    """Responses per UTC day and status over all flows: the daily summary summed over its
+    flows, a few rows a day, so the dashboard's total and chart and the API's daily figures
+    read hundreds of rows instead of the summary's hundreds of thousands. Derived from
+    ``response_daily`` in the same transaction (``app.summary.refresh_after_write``); like it,
+    a purge leaves it alone."""
+    __bind_key__ = 'ops'
+    __tablename__ = 'response_day_totals'
+    __table_args__ = table_args(OPS_SCHEMA_KEY)
+
+    day: Mapped[date] = mapped_column(Day, primary_key=True)
+    status: Mapped[str] = mapped_column(Unicode(8), primary_key=True)
+    responses: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    duration_ms_sum: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class ResponseHourly(db.Model):
+    """Responses per UTC hour (day and hour of day) and status over all flows: the dashboard's
+    last 24 hours against the 24 before read whole hours here and only the two partial hours
+    at each end from the responses. Kept by every load, undo and seed with the daily summary
+    (``app.summary.refresh_after_write``); a purge leaves it alone."""
+    __bind_key__ = 'ops'
+    __tablename__ = 'response_hourly'
+    __table_args__ = table_args(OPS_SCHEMA_KEY)
+
+    day: Mapped[date] = mapped_column(Day, primary_key=True)
+    hour: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    status: Mapped[str] = mapped_column(Unicode(8), primary_key=True)
+    responses: Mapped[int] = mapped_column(BigInteger, nullable=False)

@@ -20,7 +20,8 @@ from tests.unit.test_config import GOOD_UAT
 BATCH_IDS_REVISION = '0006_batch_ids'
 
 OPS_TABLES = {'flows', 'responses', 'load_batches', 'load_errors', 'response_daily',
-              'error_reasons', 'job_runs', 'scheduler_ticks'}
+              'response_day_totals', 'response_hourly', 'error_reasons', 'job_runs',
+              'scheduler_ticks'}
 APP_TABLES = {'users', 'audit_events', 'saved_views', 'inboxes', 'inbox_sightings',
               'alert_rules', 'incidents', 'incident_events', 'alert_notices',
               'alert_subscriptions', 'user_profiles', 'source_profiles'}
@@ -348,6 +349,25 @@ class SqlServerScriptTests(unittest.TestCase):
         self.assertIn("UPDATE [opsdata].alembic_version SET version_num='0014_load_speed'",
                       self.script)
         self.assertNotIn('_rebuild_responses', self.script)
+
+    def test_dashboard_summaries_in_the_ops_schema_filled_from_the_data(self):
+        """0015_dashboard_totals: the day totals and the hours, each filled in one statement
+        (the daily summary summed over flows; the responses grouped by day and DATEPART), and
+        the daily summary's index for the top failing flows."""
+        self.assertIn('CREATE TABLE [opsdata].[response_day_totals]', self.script)
+        self.assertIn('CREATE TABLE [opsdata].[response_hourly]', self.script)
+        self.assertIn('hour SMALLINT NOT NULL', self.script)
+        self.assertIn('CREATE INDEX ix_response_daily_status_day ON [opsdata].[response_daily] '
+                      '(status, day, flow_code, responses)', self.script)
+        self.assertNotIn('[flowdesk].[response_hourly]', self.script)
+        self.assertRegex(self.script, r'INSERT INTO \[opsdata\]\.\[response_day_totals\] '
+                         r'\(day, status, responses, duration_ms_sum\) SELECT [^;]*'
+                         r'FROM \[opsdata\]\.\[response_daily\] GROUP BY')
+        self.assertRegex(self.script, r'INSERT INTO \[opsdata\]\.\[response_hourly\] '
+                         r'\(day, hour, status, responses\) SELECT CAST\([^;]* AS DATE\)[^;]*'
+                         r'DATEPART\(hour, [^;]*FROM \[opsdata\]\.\[responses\] GROUP BY')
+        self.assertIn("UPDATE [opsdata].alembic_version SET version_num='0015_dashboard_totals'",
+                      self.script)
 
     def test_sql_server_gets_no_text_index_on_the_dictionary(self):
         # A full-text index cannot answer LIKE '%word%' exactly (app/reason_text_index.py).
