@@ -252,7 +252,7 @@ class ResponseDaily(db.Model):
         OPS_SCHEMA_KEY,
         Index('ix_response_daily_flow_day', 'flow_code', 'day'),
         # The dashboard's top failing flows: a week of ERROR rows, read from this index alone
-        # (migration 0015_dashboard_totals).
+        # (migration 0016_dashboard_totals).
         Index('ix_response_daily_status_day', 'status', 'day', 'flow_code', 'responses'),
     )
 

@@ -351,7 +351,7 @@ class SqlServerScriptTests(unittest.TestCase):
         self.assertNotIn('_rebuild_responses', self.script)
 
     def test_dashboard_summaries_in_the_ops_schema_filled_from_the_data(self):
-        """0015_dashboard_totals: the day totals and the hours, each filled in one statement
+        """0016_dashboard_totals: the day totals and the hours, each filled in one statement
         (the daily summary summed over flows; the responses grouped by day and DATEPART), and
         the daily summary's index for the top failing flows."""
         self.assertIn('CREATE TABLE [opsdata].[response_day_totals]', self.script)
@@ -366,7 +366,7 @@ class SqlServerScriptTests(unittest.TestCase):
         self.assertRegex(self.script, r'INSERT INTO \[opsdata\]\.\[response_hourly\] '
                          r'\(day, hour, status, responses\) SELECT CAST\([^;]* AS DATE\)[^;]*'
                          r'DATEPART\(hour, [^;]*FROM \[opsdata\]\.\[responses\] GROUP BY')
-        self.assertIn("UPDATE [opsdata].alembic_version SET version_num='0015_dashboard_totals'",
+        self.assertIn("UPDATE [opsdata].alembic_version SET version_num='0016_dashboard_totals'",
                       self.script)
 
     def test_sql_server_gets_no_text_index_on_the_dictionary(self):

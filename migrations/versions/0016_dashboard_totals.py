@@ -7,7 +7,7 @@ the data already there. The daily summary gains ix_response_daily_status_day (st
 flow_code, responses): the week of ERROR rows behind the top failing flows, read from the index
 alone. The app database is unchanged.
 
-Revision ID: 0015_dashboard_totals
+Revision ID: 0016_dashboard_totals
 Revises: 0014_load_speed
 Create Date: 2026-11-30 11:00:00
 
@@ -20,8 +20,8 @@ from app.migration_support import ops_schema, table
 from app.summary import day_of, hour_of
 
 # revision identifiers, used by Alembic.
-revision = '0015_dashboard_totals'
-down_revision = '0014_load_speed'
+revision = '0016_dashboard_totals'
+down_revision = '0015_reason_filters'
 branch_labels = None
 depends_on = None
 
