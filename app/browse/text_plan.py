@@ -23,14 +23,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from flask import current_app, g, has_request_context
+from flask import g, has_request_context
 from sqlalchemy import func, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.elements import ClauseElement
 
 from ..database import dialect_name, ops_connection, ops_scalar, ops_session_execute
-from ..models import ResponseDaily
+from ..models import ResponseDaily, ResponseDayTotal
 from ..reason_text_index import has_text_index
 from .cache import FiguresCache, data_version
 from .filters import ResponseFilter
@@ -128,22 +128,23 @@ def _planner_rows(statement) -> float:
 
 
 def total_rows() -> int:
+    """Every response, from the day totals (a few rows a day, whatever the flows)."""
     return int(cached('total', lambda: ops_scalar(
-        select(func.coalesce(func.sum(ResponseDaily.responses), 0)))))
+        select(func.coalesce(func.sum(ResponseDayTotal.responses), 0)))))
 
 
 def rows_per_status() -> dict[str, int]:
     return cached('statuses', lambda: {status: int(rows) for status, rows in ops_session_execute(
-        select(ResponseDaily.status, func.sum(ResponseDaily.responses))
-        .group_by(ResponseDaily.status))})
+        select(ResponseDayTotal.status, func.sum(ResponseDayTotal.responses))
+        .group_by(ResponseDayTotal.status))})
 
 
 def data_span() -> tuple[datetime, datetime] | None:
     """The first and the last day holding responses, as the start of the first day and the
     end of the last (naive UTC), or None when there are none."""
     def compute():
-        first, last = ops_session_execute(select(func.min(ResponseDaily.day),
-                                                 func.max(ResponseDaily.day)))[0]
+        first, last = ops_session_execute(select(func.min(ResponseDayTotal.day),
+                                                 func.max(ResponseDayTotal.day)))[0]
         if not first or not last:
             return None
         return (datetime.combine(first, time.min),
@@ -173,17 +174,6 @@ def _request_data_version() -> tuple:
     if '_ops_data_version' not in g:
         g._ops_data_version = data_version()
     return g._ops_data_version
-
-
-def exact_figure(name, compute):
-    """A figure the page shows as exact (not an estimate), kept until the ops data version
-    changes (or five minutes pass), in this app's own cache (``current_app.extensions``), so
-    two apps in one process never share one; outside a request it is computed."""
-    if not has_request_context():
-        return compute()
-    cache = current_app.extensions.setdefault('flowdesk_browse_figures',
-                                              FiguresCache(ttl_seconds=300.0))
-    return cache.get((name, _request_data_version()), compute)
 
 
 def filtered_rows(flt: ResponseFilter, memo) -> float:

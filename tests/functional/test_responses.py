@@ -138,32 +138,34 @@ class ResponseListTests(SeededTestCase):
 
 @on_every_backend
 class ListCountTests(SeededTestCase):
-    """The count of a list filtered by status alone (or not at all) sums the whole daily
-    summary, so each app keeps it until the next load, undo or seed; a flow's count sums only
-    its own days and is read every time."""
+    """The count of a list filtered by flows and statuses at most comes from the summaries,
+    which every write keeps: a flow's count sums its own days of the daily summary, the count
+    over all flows the day totals (a few rows a day); both are exact at once."""
 
     def shown_count(self, query: str = '') -> str:
         body = self.assertPageContains(self.client.get(f'/responses?{query}'))
         return re.search(r'<strong>([\d,+]+)</strong>', body).group(1)
 
-    def test_summary_counts_are_kept_until_the_next_load(self):
+    def test_summary_counts_follow_every_write(self):
         seed_demo(flows=4, responses=1000, until=datetime(2026, 11, 20, 12))
         flow = db.session.scalars(select(Flow.flow_code).order_by(Flow.flow_code)).first()
         errors = self.count_where(Response.status == 'ERROR')
         of_flow = self.count_where(Response.flow_code == flow)
         self.assertEqual(self.shown_count(), '1,000')
         self.assertEqual(self.shown_count('status=ERROR'), f'{errors:,}')
-        # A row and its summary written behind Flowdesk's back (no load batch): the cached
-        # figures stand, the flow's count sees it at once...
+        # A row and its summaries written the way every write path keeps them: each count
+        # sees it at once.
         db.session.add(Response(response_id=10_001, flow_code=flow, status='ERROR',
                                 responded_at=datetime(2026, 11, 20, 11)))
         db.session.commit()
         with db.engines['ops'].begin() as connection:
             refresh_after_write(connection)
-        self.assertEqual(self.shown_count(), '1,000')
-        self.assertEqual(self.shown_count('status=ERROR'), f'{errors:,}')
+        self.assertEqual(self.shown_count(), '1,001')
+        self.assertEqual(self.shown_count('status=ERROR'), f'{errors + 1:,}')
+        self.assertEqual(self.shown_count('status=OK&status=WARN'), f'{1000 - errors:,}')
         self.assertEqual(self.shown_count(f'flow={flow}'), f'{of_flow + 1:,}')
-        # ...and any load, undo or seed writes a load batch, which shows at once.
+        flow_errors = self.count_where(Response.flow_code == flow, Response.status == 'ERROR')
+        self.assertEqual(self.shown_count(f'flow={flow}&status=ERROR'), f'{flow_errors:,}')
         seed_demo(flows=4, responses=1200, until=datetime(2026, 11, 20, 12))
         self.assertEqual(self.shown_count(), '1,200')
         self.assertEqual(self.shown_count('status=ERROR'),
