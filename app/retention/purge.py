@@ -25,7 +25,8 @@ from datetime import date, datetime
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import and_, any_, func, literal_column, select
+from sqlalchemy import and_, any_, func, literal_column, select, type_coerce
+from sqlalchemy.types import NullType
 
 from .. import audit
 from ..database import engine_for
@@ -167,12 +168,19 @@ def archive_month(engine, folder: Path, month: date, start: datetime, end: datet
     path = month_file(folder, month)
     known = archived_ids(path)
     table = RESPONSES.table
-    columns = [table.c[name] for name in RESPONSES.column_names]
     with engine.connect() as connection:
         result = connection.execution_options(stream_results=True, yield_per=20_000).execute(
-            select(*columns).where(in_range(table, start, end))
+            select(*archive_columns(table)).where(in_range(table, start, end))
             .order_by(table.c.responded_at, table.c.response_id))
         return write_month(path, result.partitions(), known)
+
+
+def archive_columns(table) -> list:
+    """The columns of an archive row, the time as the driver returns it: SQLAlchemy would parse
+    SQLite's stored text into a datetime only for the archive to format it back (archive_time
+    takes either), about a third of the archive's time."""
+    return [type_coerce(table.c[name], NullType()).label(name) if name == 'responded_at'
+            else table.c[name] for name in RESPONSES.column_names]
 
 
 def archive_planned(engine, folder: Path, planned: MonthPurge) -> None:
