@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -322,3 +324,27 @@ class KilledPurgeTests(RetentionTestCase):
         self.assertEqual(sum(map(len, archived_lists)), self.old)
         self.reload_archives()
         self.assertEqual(responses_checksum(), before)
+
+
+class BenchReferenceTests(RetentionTestCase):
+    """scripts/bench_purge.py compares the purge with the engine's own delete on a copy of the
+    same database: that reference (a bare DELETE through the sqlite3 module, the cutoff written
+    as SQLite stores times) must take exactly the rows the purge takes, or the ratio it prints
+    compares different work."""
+
+    def test_the_reference_delete_takes_the_rows_the_purge_takes(self):
+        sys.path.insert(0, str(ROOT / 'scripts'))
+        try:
+            import bench_purge  # noqa: PLC0415 (a script, POSIX only: imported where needed)
+        finally:
+            sys.path.remove(str(ROOT / 'scripts'))
+        with db.engines['ops'].connect() as connection:
+            connection.exec_driver_sql('PRAGMA wal_checkpoint(TRUNCATE)')
+        copy = self.work / 'reference'
+        copy.mkdir(exist_ok=True)
+        shutil.copyfile(Path(self.databases.folder) / 'ops.db', copy / 'ops.db')
+        spec = json.dumps({'cutoff': self.cutoff.isoformat()})
+        self.assertGreater(self.old, 0)
+        self.assertEqual(bench_purge.child_engine_delete('sqlite', str(copy), spec)['rows'],
+                         self.old)
+        self.assertEqual(purge.purge_responses(self.cutoff).responses, self.old)
