@@ -399,8 +399,10 @@ if __name__ == '__main__':
     if len(sys.argv) > 1 and sys.argv[1] == '--child':
         kind, backend, folder, spec = sys.argv[2:6]
         if kind == 'engine-cache':
-            from app.retention.purge import PURGE_CACHE_KIB
-            outcome = child_engine_delete(backend, folder, spec, PURGE_CACHE_KIB)
+            from app.retention.purge import purge_cache_kib
+            batch_rows = (json.loads(spec)['batch_rows']
+                          or make_app(backend, folder).config['PURGE_BATCH_ROWS'])
+            outcome = child_engine_delete(backend, folder, spec, purge_cache_kib(batch_rows))
         else:
             outcome = CHILDREN[kind](backend, folder, spec)
         outcome['max_rss_mb'] = peak_rss_mb()

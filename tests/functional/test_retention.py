@@ -348,3 +348,32 @@ class BenchReferenceTests(RetentionTestCase):
         self.assertEqual(bench_purge.child_engine_delete('sqlite', str(copy), spec)['rows'],
                          self.old)
         self.assertEqual(purge.purge_responses(self.cutoff).responses, self.old)
+
+
+class PurgeCacheTests(RetentionTestCase):
+    """On SQLite the deleting connection gets a page cache sized to its batches while it
+    deletes (so a batch's pages are not written out part-way), then SQLite's default back,
+    which frees the pages: the pooled connection keeps no large cache."""
+
+    def test_the_deleting_connection_gets_a_cache_for_its_batches_then_the_default(self):
+        engine, pragmas = db.engines['ops'], []
+
+        def remember(_connection, _cursor, statement, *_args):
+            if 'cache_size' in statement:
+                pragmas.append(statement)
+
+        self.app.config['PURGE_BATCH_ROWS'] = 10_000
+        event.listen(engine, 'before_cursor_execute', remember)
+        try:
+            self.purge()
+        finally:
+            event.remove(engine, 'before_cursor_execute', remember)
+            self.app.config['PURGE_BATCH_ROWS'] = 25
+        self.assertEqual(self.remaining(), ROWS - self.old)
+        # each month's responses, then its prior versions: 12 KiB per row of a batch, and the
+        # default after each
+        self.assertGreaterEqual(len(pragmas), 4)
+        self.assertEqual(pragmas, ['PRAGMA cache_size = -120000', 'PRAGMA cache_size = -2000']
+                         * (len(pragmas) // 2))
+        with engine.connect() as connection:
+            self.assertEqual(connection.exec_driver_sql('PRAGMA cache_size').scalar(), -2000)

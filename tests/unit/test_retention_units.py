@@ -17,7 +17,7 @@ from app.datasets import RESPONSES
 from app.loading.problems import FileRejected
 from app.loading.sniff import CSV_GZ, detect_kind
 from app.retention.archive import archive_time, archived_ids, write_month
-from app.retention.purge import batch_delete, in_range, month_ranges
+from app.retention.purge import PURGE_CACHE_KIB, batch_delete, in_range, month_ranges, purge_cache_kib
 from config import Config
 
 START, END = datetime(2025, 1, 1), datetime(2025, 2, 1)
@@ -56,6 +56,14 @@ class BatchDeleteStatementTests(unittest.TestCase):
         sql = self.compiled(pyodbc.dialect(paramstyle='qmark'))
         self.assertIn('response_id IN (SELECT TOP __[POSTCOMPILE_param_1]', sql)
         self.assertNotIn('LIMIT', sql)
+
+
+class PurgeCacheTests(unittest.TestCase):
+    def test_the_cache_grows_with_the_batch_from_a_floor(self):
+        """About 3 dirty 4 KiB pages per deleted row (tests/functional/test_retention.py
+        checks the connection gets it and gives it back)."""
+        self.assertEqual(purge_cache_kib(25), PURGE_CACHE_KIB)
+        self.assertEqual(purge_cache_kib(20_000), 240_000)
 
 
 class RetentionSettingTests(unittest.TestCase):
