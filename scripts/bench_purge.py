@@ -17,7 +17,9 @@ each on its own copy of the same data, the cutoff being the time that leaves the
   CPU time of its two threads (archiving, deleting) apart;
 - reference (a), the bare engine: ``DELETE FROM responses WHERE responded_at < ?`` in one
   statement and one transaction, same table, same indexes, no archive (SQLite: the sqlite3
-  module, the library the product uses, with its defaults; PostgreSQL: psycopg);
+  module, the library the product uses, with its defaults; PostgreSQL: psycopg); on SQLite
+  also (a2): the same with the settings the purge gives its deleting connection (page cache,
+  secure_delete);
 - reference (b): the product's archive writing alone (no delete), into a folder of its own.
 The SQLite copies are file copies of the seeded databases (checkpointed); the PostgreSQL
 reference table is ``CREATE TABLE (LIKE ... INCLUDING ALL)`` filled from the pristine copy.
@@ -171,14 +173,17 @@ def child_archive(backend: str, folder: str, spec: str) -> dict:
 
 def child_engine_delete(backend: str, folder: str, spec: str, cache_kib: int = 0) -> dict:
     """Reference (a): the engine's own delete of the same rows, one statement, no archive;
-    with ``cache_kib``, with the page cache the purge gives its deleting connection."""
+    with ``cache_kib`` (a2), with the settings the purge gives its deleting connection (that
+    page cache, secure_delete FAST)."""
     options = json.loads(spec)
     cutoff = datetime.fromisoformat(options['cutoff'])
     if backend == 'sqlite':
         connection = sqlite3.connect(Path(folder) / 'ops.db', isolation_level=None)
         connection.execute('PRAGMA synchronous = NORMAL')  # as the app's connections
         if cache_kib:
+            from app.retention.purge import PURGE_SECURE_DELETE
             connection.execute(f'PRAGMA cache_size = -{int(cache_kib)}')
+            connection.execute(f'PRAGMA secure_delete = {PURGE_SECURE_DELETE}')
         started, cpu = time.perf_counter(), time.process_time()
         connection.execute('BEGIN')
         rows = connection.execute('DELETE FROM responses WHERE responded_at < ?',
@@ -327,7 +332,7 @@ def line(name: str, run: dict, runs: list[dict]) -> str:
 
 
 REFERENCES = {'engine': '(a) engine DELETE, one statement',
-              'engine-cache': '(a2) the same, purge\'s page cache'}
+              'engine-cache': '(a2) the same, purge\'s settings'}
 
 
 def ratios(product: dict, engine: dict) -> str:

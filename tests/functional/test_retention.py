@@ -351,29 +351,38 @@ class BenchReferenceTests(RetentionTestCase):
 
 
 class PurgeCacheTests(RetentionTestCase):
-    """On SQLite the deleting connection gets a page cache sized to its batches while it
-    deletes (so a batch's pages are not written out part-way), then SQLite's default back,
-    which frees the pages: the pooled connection keeps no large cache."""
+    """On SQLite the deleting connection gets a page cache sized to its batches (so a batch's
+    pages are not written out part-way) and secure_delete FAST while it deletes, then its own
+    settings back, which frees the pages: the pooled connection keeps no large cache."""
+
+    def settings(self, connection) -> tuple[int, int]:
+        return (connection.exec_driver_sql('PRAGMA cache_size').scalar(),
+                connection.exec_driver_sql('PRAGMA secure_delete').scalar())
 
     def test_the_deleting_connection_gets_a_cache_for_its_batches_then_the_default(self):
         engine, pragmas = db.engines['ops'], []
+        with engine.connect() as connection:
+            before = self.settings(connection)
 
-        def remember(_connection, _cursor, statement, *_args):
-            if 'cache_size' in statement:
+        def remember(connection, _cursor, statement, *_args):
+            if statement.startswith('PRAGMA cache_size ='):
                 pragmas.append(statement)
+            if statement == 'PRAGMA secure_delete = FAST':  # what the batches then run with
+                pragmas.append(self.settings(connection))
 
         self.app.config['PURGE_BATCH_ROWS'] = 10_000
-        event.listen(engine, 'before_cursor_execute', remember)
+        event.listen(engine, 'after_cursor_execute', remember)
         try:
             self.purge()
         finally:
-            event.remove(engine, 'before_cursor_execute', remember)
+            event.remove(engine, 'after_cursor_execute', remember)
             self.app.config['PURGE_BATCH_ROWS'] = 25
         self.assertEqual(self.remaining(), ROWS - self.old)
         # each month's responses, then its prior versions: 12 KiB per row of a batch, and the
         # default after each
-        self.assertGreaterEqual(len(pragmas), 4)
-        self.assertEqual(pragmas, ['PRAGMA cache_size = -120000', 'PRAGMA cache_size = -2000']
-                         * (len(pragmas) // 2))
+        self.assertGreaterEqual(len(pragmas), 6)
+        self.assertEqual(pragmas, ['PRAGMA cache_size = -120000', (-120000, 2),
+                                   'PRAGMA cache_size = -2000'] * (len(pragmas) // 3))
         with engine.connect() as connection:
-            self.assertEqual(connection.exec_driver_sql('PRAGMA cache_size').scalar(), -2000)
+            self.assertEqual(self.settings(connection), before)
+            self.assertEqual(before[0], -2000)
