@@ -21,15 +21,13 @@ each on its own copy of the same data, the cutoff being the time that leaves the
   also (a2): the same with the settings the purge gives its deleting connection (page cache,
   secure_delete);
 - reference (b): the product's archive writing alone (no delete), into a folder of its own.
-The SQLite copies are file copies of the seeded databases (checkpointed); the PostgreSQL
-reference table is ``CREATE TABLE (LIKE ... INCLUDING ALL)`` filled from the pristine copy.
+SQLite copies are file copies of the seeded databases (checkpointed); the PostgreSQL reference
+table is ``CREATE TABLE (LIKE ... INCLUDING ALL)`` filled from the pristine copy.
 Each measurement runs in its own process, which reports its CPU time and peak RSS (POSIX only:
-this script uses ``resource``; the app itself does not). On PostgreSQL the delete's CPU is the
-server's, so only wall-clock ratios are printed there.
+``resource``). On PostgreSQL the delete's CPU is the server's: wall-clock ratios only.
 
 Target (docs/architecture.md §10, issue 16): ≥ 100,000 rows/s purging 10M of 20M on SQLite,
-the archive written. The ratio to reference (a) says how close the purge is to the engine's own
-limit on this table.
+archive written; the ratios to (a) say how close the purge is to the engine's own limit.
 """
 from __future__ import annotations
 
@@ -49,7 +47,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench_load import cpu_seconds, peak_rss_mb  # noqa: E402 (scripts/ is on the path)
+from bench_load import best, cpu_seconds, peak_rss_mb, spread  # noqa: E402 (scripts/ is on the path)
 
 TARGET_ROWS_PER_S = 100_000
 PRISTINE_SCHEMA = 'bench_purge_pristine'
@@ -150,7 +148,8 @@ def child_product(backend: str, folder: str, spec: str) -> dict:
         return {'seconds': time.perf_counter() - started, 'rows': outcome.responses,
                 'purge_cpu_seconds': time.process_time() - cpu, 'months': len(outcome.months),
                 'archive_cpu_seconds': archiving.seconds, 'delete_cpu_seconds': deleting.seconds,
-                'archive_mb': archive_size(Path(options['archive']))}
+                'archive_mb': sum(path.stat().st_size for path
+                                  in Path(options['archive']).glob('*.csv.gz')) / 1e6}
 
 
 def child_archive(backend: str, folder: str, spec: str) -> dict:
@@ -201,8 +200,16 @@ def child_engine_delete(backend: str, folder: str, spec: str, cache_kib: int = 0
     return {'seconds': time.perf_counter() - started, 'rows': rows}
 
 
+def child_engine_settings(backend: str, folder: str, spec: str) -> dict:
+    """Reference (a2): (a) with the purge's settings for its batch size."""
+    from app.retention.purge import purge_cache_kib
+    batch_rows = (json.loads(spec)['batch_rows']
+                  or make_app(backend, folder).config['PURGE_BATCH_ROWS'])
+    return child_engine_delete(backend, folder, spec, purge_cache_kib(batch_rows))
+
+
 CHILDREN = {'seed': child_seed, 'product': child_product, 'archive': child_archive,
-            'engine': child_engine_delete, 'engine-cache': child_engine_delete}
+            'engine': child_engine_delete, 'engine-cache': child_engine_settings}
 #: What runs, in order, and on which copy of the seeded data (SQLite: a folder of its own for
 #: each copy that a delete consumes; PostgreSQL: the reference schema, the product's schema).
 STEPS = {'sqlite': [('archive', 'reference'), ('engine', 'reference'),
@@ -216,10 +223,6 @@ def run_child(kind: str, backend: str, folder: Path, spec: str) -> dict:
     if result.returncode != 0:
         raise SystemExit(f'{kind} on {backend} failed:\n{result.stderr[-3000:]}')
     return json.loads(result.stdout.strip().splitlines()[-1])
-
-
-def archive_size(folder: Path) -> float:
-    return sum(path.stat().st_size for path in folder.glob('*.csv.gz')) / 1e6
 
 
 # -- copies of the seeded data ---------------------------------------------------------------
@@ -248,21 +251,16 @@ def pg_restore(rows: int) -> None:
     import psycopg
     with psycopg.connect(psql_url(os.environ['BENCH_OPS_DATABASE_URL'])) as connection:
         kept = connection.execute('SELECT to_regclass(%s)', (f'{PRISTINE_SCHEMA}.responses',))
-        if kept.fetchone()[0] is None:
+        if kept.fetchone()[0] is None or connection.execute(
+                f'SELECT count(*) FROM {PRISTINE_SCHEMA}.responses').fetchone()[0] != rows:
             return
-        have = connection.execute(f'SELECT count(*) FROM {PRISTINE_SCHEMA}.responses')  # nosec B608
-        if have.fetchone()[0] != rows:
-            return
-    pg_statements([f'DELETE FROM "{pg_environ()["OPS_SCHEMA"]}".response_versions',
-                   f'TRUNCATE "{pg_environ()["OPS_SCHEMA"]}".responses',
-                   f'INSERT INTO "{pg_environ()["OPS_SCHEMA"]}".responses '  # nosec B608
-                   f'SELECT * FROM {PRISTINE_SCHEMA}.responses'])
+    pg_copies(first=False, refill=True, copy=False)
 
 
-def pg_copies(first: bool, refill: bool) -> None:
-    """The pristine table (``first``: taken from the freshly seeded one), the product's table
-    refilled from it (``refill``: after a purge), and the reference table: the same columns
-    and indexes, the same rows."""
+def pg_copies(first: bool, refill: bool, copy: bool = True) -> None:
+    """The pristine table (``first``: taken afresh from the seeded one), the product's table
+    refilled from it (``refill``: after a purge), and (``copy``) the reference table: the same
+    columns and indexes, the same rows."""
     schema = pg_environ()['OPS_SCHEMA']
     ops = f'"{schema}".responses'
     pristine, reference = f'{PRISTINE_SCHEMA}.responses', f'{REFERENCE_SCHEMA}.responses'
@@ -270,15 +268,16 @@ def pg_copies(first: bool, refill: bool) -> None:
                   f'CREATE SCHEMA IF NOT EXISTS {REFERENCE_SCHEMA}']
     if first:
         statements.append(f'DROP TABLE IF EXISTS {pristine}')
-    if not refill:
-        statements.append(f'CREATE TABLE IF NOT EXISTS {pristine} AS SELECT * FROM {ops}')
     if refill:
         statements += [f'DELETE FROM "{schema}".response_versions',
                        f'TRUNCATE {ops}', f'INSERT INTO {ops} SELECT * FROM {pristine}']
-    statements += [f'DROP TABLE IF EXISTS {reference}',
-                   f'CREATE TABLE {reference} (LIKE {ops} INCLUDING ALL)',
-                   f'INSERT INTO {reference} SELECT * FROM {pristine}',
-                   f'VACUUM ANALYZE {ops}', f'VACUUM ANALYZE {reference}']
+    else:
+        statements.append(f'CREATE TABLE IF NOT EXISTS {pristine} AS SELECT * FROM {ops}')
+    if copy:
+        statements += [f'DROP TABLE IF EXISTS {reference}',
+                       f'CREATE TABLE {reference} (LIKE {ops} INCLUDING ALL)',
+                       f'INSERT INTO {reference} SELECT * FROM {pristine}',
+                       f'VACUUM ANALYZE {ops}', f'VACUUM ANALYZE {reference}']
     pg_statements(statements)
 
 
@@ -313,15 +312,6 @@ def measure(backend: str, args, work: Path) -> dict:
                 raise SystemExit(f'{kind} deleted {runs[kind][-1]["rows"]:,} rows, not '
                                  f'{seeded["older"]:,}')
     return runs
-
-
-def best(runs: list[dict]) -> dict:
-    return min(runs, key=lambda run: run['seconds'])
-
-
-def spread(runs: list[dict]) -> str:
-    times = sorted(run['seconds'] for run in runs)
-    return f'  (best of {len(runs)}: {times[0]:.1f}–{times[-1]:.1f} s)' if len(times) > 1 else ''
 
 
 def line(name: str, run: dict, runs: list[dict]) -> str:
@@ -403,13 +393,7 @@ def main(argv: list[str] | None = None) -> int:
 if __name__ == '__main__':
     if len(sys.argv) > 1 and sys.argv[1] == '--child':
         kind, backend, folder, spec = sys.argv[2:6]
-        if kind == 'engine-cache':
-            from app.retention.purge import purge_cache_kib
-            batch_rows = (json.loads(spec)['batch_rows']
-                          or make_app(backend, folder).config['PURGE_BATCH_ROWS'])
-            outcome = child_engine_delete(backend, folder, spec, purge_cache_kib(batch_rows))
-        else:
-            outcome = CHILDREN[kind](backend, folder, spec)
+        outcome = CHILDREN[kind](backend, folder, spec)
         outcome['max_rss_mb'] = peak_rss_mb()
         outcome['cpu_seconds'] = cpu_seconds(resource.RUSAGE_SELF)
         print(json.dumps(outcome))
