@@ -163,7 +163,7 @@ def sqlite_settings(connection, batch_rows: int):
     (duration, message id, correlation id, reason) lose entries spread all over them: up to a
     page each per deleted row, about 3 pages of 4 KiB per row in all. When a batch's pages do
     not fit in the page cache, SQLite writes them out part-way through it and reads them back
-    (the 2 MB default fits a few hundred rows). So while it deletes, the connection gets:
+    (the 2 MB default holds those of about 170 rows). So while it deletes, the connection gets:
 
     - a page cache of PURGE_CACHE_KIB_PER_ROW per row of a batch (240 MB for 20,000 rows; at
       1,000,000 responses, 64 MB cost about 20 % more CPU per deleted row);
