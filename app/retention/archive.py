@@ -40,8 +40,20 @@ def month_file(folder: Path, month: date) -> Path:
     return Path(folder) / f'{FILE_PREFIX}{month:%Y-%m}{SUFFIX}'
 
 
-def archive_time(value: datetime) -> str:
-    """Stored (naive UTC) time as the upload reads it back exactly, whatever DATA_TIMEZONE."""
+#: Length of a time as SQLite stores it (``YYYY-MM-DD HH:MM:SS.ffffff``: SQLAlchemy and the
+#: loads' bulk writer both write it so), which is already the archive's form but for the ``Z``.
+STORED_TIME_LENGTH = 26
+
+
+def archive_time(value: datetime | str) -> str:
+    """Stored (naive UTC) time as the upload reads it back exactly, whatever DATA_TIMEZONE.
+    ``value`` is what the driver returns: a datetime (PostgreSQL, SQL Server), or on SQLite the
+    stored text, used as it is when it has the stored form (no parsing and formatting again:
+    the archive reads a million of them per purge)."""
+    if isinstance(value, str):
+        if len(value) == STORED_TIME_LENGTH and value[10] == ' ':
+            return value + 'Z'
+        value = datetime.fromisoformat(value)
     return value.isoformat(' ', 'microseconds') + 'Z'
 
 
@@ -53,10 +65,10 @@ TEXT_INDEXES = tuple(index for index, name in enumerate(RESPONSES.column_names)
 
 
 def file_row(row) -> list:
-    """One response (values in RESPONSES.column_names order) as an upload row: the time in
-    UTC with a ``Z``, text that starts like a formula neutralised (csv_safety), an empty cell for
-    None (csv.writer writes None so). It runs for every archived row, so only the cells that
-    can need it are looked at."""
+    """One response (values in RESPONSES.column_names order, as the driver returns them) as an
+    upload row: the time in UTC with a ``Z``, text that starts like a formula neutralised
+    (csv_safety), an empty cell for None (csv.writer writes None so). It runs for every
+    archived row, so only the cells that can need it are looked at."""
     values = list(row)
     values[TIME_INDEX] = archive_time(values[TIME_INDEX])
     for index in TEXT_INDEXES:

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -322,3 +324,65 @@ class KilledPurgeTests(RetentionTestCase):
         self.assertEqual(sum(map(len, archived_lists)), self.old)
         self.reload_archives()
         self.assertEqual(responses_checksum(), before)
+
+
+class BenchReferenceTests(RetentionTestCase):
+    """scripts/bench_purge.py compares the purge with the engine's own delete on a copy of the
+    same database: that reference (a bare DELETE through the sqlite3 module, the cutoff written
+    as SQLite stores times) must take exactly the rows the purge takes, or the ratio it prints
+    compares different work."""
+
+    def test_the_reference_delete_takes_the_rows_the_purge_takes(self):
+        sys.path.insert(0, str(ROOT / 'scripts'))
+        try:
+            import bench_purge  # noqa: PLC0415 (a script, POSIX only: imported where needed)
+        finally:
+            sys.path.remove(str(ROOT / 'scripts'))
+        with db.engines['ops'].connect() as connection:
+            connection.exec_driver_sql('PRAGMA wal_checkpoint(TRUNCATE)')
+        copy = self.work / 'reference'
+        copy.mkdir(exist_ok=True)
+        shutil.copyfile(Path(self.databases.folder) / 'ops.db', copy / 'ops.db')
+        spec = json.dumps({'cutoff': self.cutoff.isoformat()})
+        self.assertGreater(self.old, 0)
+        self.assertEqual(bench_purge.child_engine_delete('sqlite', str(copy), spec)['rows'],
+                         self.old)
+        self.assertEqual(purge.purge_responses(self.cutoff).responses, self.old)
+
+
+class PurgeCacheTests(RetentionTestCase):
+    """On SQLite the deleting connection gets a page cache sized to its batches (so a batch's
+    pages are not written out part-way) and secure_delete FAST while it deletes, then its own
+    settings back, which frees the pages: the pooled connection keeps no large cache."""
+
+    def settings(self, connection) -> tuple[int, int]:
+        return (connection.exec_driver_sql('PRAGMA cache_size').scalar(),
+                connection.exec_driver_sql('PRAGMA secure_delete').scalar())
+
+    def test_the_deleting_connection_gets_a_cache_for_its_batches_then_the_default(self):
+        engine, pragmas = db.engines['ops'], []
+        with engine.connect() as connection:
+            before = self.settings(connection)
+
+        def remember(connection, _cursor, statement, *_args):
+            if statement.startswith('PRAGMA cache_size ='):
+                pragmas.append(statement)
+            if statement == 'PRAGMA secure_delete = FAST':  # what the batches then run with
+                pragmas.append(self.settings(connection))
+
+        self.app.config['PURGE_BATCH_ROWS'] = 10_000
+        event.listen(engine, 'after_cursor_execute', remember)
+        try:
+            self.purge()
+        finally:
+            event.remove(engine, 'after_cursor_execute', remember)
+            self.app.config['PURGE_BATCH_ROWS'] = 25
+        self.assertEqual(self.remaining(), ROWS - self.old)
+        # each month's responses, then its prior versions: 12 KiB per row of a batch, and the
+        # default after each
+        self.assertGreaterEqual(len(pragmas), 6)
+        self.assertEqual(pragmas, ['PRAGMA cache_size = -120000', (-120000, 2),
+                                   'PRAGMA cache_size = -2000'] * (len(pragmas) // 3))
+        with engine.connect() as connection:
+            self.assertEqual(self.settings(connection), before)
+            self.assertEqual(before[0], -2000)

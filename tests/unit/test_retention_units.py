@@ -16,8 +16,8 @@ from sqlalchemy.dialects.mssql import pyodbc
 from app.datasets import RESPONSES
 from app.loading.problems import FileRejected
 from app.loading.sniff import CSV_GZ, detect_kind
-from app.retention.archive import archived_ids, write_month
-from app.retention.purge import batch_delete, in_range, month_ranges
+from app.retention.archive import archive_time, archived_ids, write_month
+from app.retention.purge import PURGE_CACHE_KIB, batch_delete, in_range, month_ranges, purge_cache_kib
 from config import Config
 
 START, END = datetime(2025, 1, 1), datetime(2025, 2, 1)
@@ -56,6 +56,14 @@ class BatchDeleteStatementTests(unittest.TestCase):
         sql = self.compiled(pyodbc.dialect(paramstyle='qmark'))
         self.assertIn('response_id IN (SELECT TOP __[POSTCOMPILE_param_1]', sql)
         self.assertNotIn('LIMIT', sql)
+
+
+class PurgeCacheTests(unittest.TestCase):
+    def test_the_cache_grows_with_the_batch_from_a_floor(self):
+        """About 3 dirty 4 KiB pages per deleted row (tests/functional/test_retention.py
+        checks the connection gets it and gives it back)."""
+        self.assertEqual(purge_cache_kib(25), PURGE_CACHE_KIB)
+        self.assertEqual(purge_cache_kib(20_000), 240_000)
 
 
 class RetentionSettingTests(unittest.TestCase):
@@ -146,6 +154,19 @@ class ArchiveRowTests(unittest.TestCase):
     def test_times_numbers_and_empty_cells(self):
         row = (7, 'ORD-SAP', datetime(2025, 1, 2, 3, 4, 5, 60), 'OK', -1, None, None, 0, None, None)
         self.assertEqual(self.written(row), '7,ORD-SAP,2025-01-02 03:04:05.000060Z,OK,-1,,,0,,')
+
+    @parameterized.expand([
+        ('datetime', datetime(2025, 1, 2, 3, 4, 5, 60), '2025-01-02 03:04:05.000060Z'),
+        ('sqlite_text', '2025-01-02 03:04:05.000060', '2025-01-02 03:04:05.000060Z'),
+        ('text_without_fraction', '2025-01-02 03:04:05', '2025-01-02 03:04:05.000000Z'),
+        ('text_with_a_t', '2025-01-02T03:04:05.000060', '2025-01-02 03:04:05.000060Z'),
+    ])
+    def test_the_time_the_driver_returns_is_written_in_one_form(self, _name, value, cell):
+        """The archive reads the time as the driver returns it: SQLite's stored text is used
+        as it is, any other form is parsed and written as the datetime would be."""
+        self.assertEqual(archive_time(value), cell)
+        row = (7, 'ORD-SAP', value, 'OK', -1, None, None, 0, None, None)
+        self.assertEqual(self.written(row), f'7,ORD-SAP,{cell},OK,-1,,,0,,')
 
     @parameterized.expand([
         ('formula', '=HYPERLINK("x")', '"\'=HYPERLINK(""x"")"'),
