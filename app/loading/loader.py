@@ -22,7 +22,6 @@ from ..models import BATCH_FAILED, BATCH_SUCCEEDED, BATCH_VALIDATED, LoadBatch
 from ..models.load_models import CHANGE_UPDATED
 from ..summary import refresh_after_write
 from .batches import finish_values, record_outcome
-from .fields import FIELD_MARGIN
 from .outcomes import Counts, LoadOutcome, LoadRequest, Progress
 from .parse_process import (
     ParseJob,
@@ -32,7 +31,7 @@ from .parse_process import (
     start_parse_process,
 )
 from .problems import FileRejected, ProblemLog
-from .readers import open_source, read_as
+from .readers import first_row, open_source, read_as
 from .transactions import begin_write, rollback_quietly
 from .validation import make_checker
 from .writers import writer_for
@@ -188,10 +187,7 @@ class Loader:
             if getattr(source, 'encoding', None) == 'cp1252':
                 self.problems.warn('The file was read as Windows-1252 (it is not UTF-8).')
             rows = source.rows()
-            first = next(rows, None)
-            if first is None:
-                raise FileRejected('The file is empty: it has no header row and no data.')
-            source.max_fields = len(first[1]) + FIELD_MARGIN
+            first = first_row(source, rows)
             context = parse_context()
             checker = make_checker(self.spec, self.request.profile, first, context,
                                    self.problems, source)

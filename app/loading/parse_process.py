@@ -31,9 +31,8 @@ from pathlib import Path
 from flask import current_app
 
 from ..datasets import DATASETS, ParseContext
-from .fields import FIELD_MARGIN
 from .problems import FileRejected, Problem, ProblemLog, shorten
-from .readers import open_source, read_as
+from .readers import first_row, open_source, read_as
 from .validation import make_checker
 
 #: Rows sent together (about 90 KB pickled for responses).
@@ -113,10 +112,7 @@ def check_file(conn, job: ParseJob) -> None:
         conn.send((OPENED, read_as(source), source.size,
                    getattr(source, 'encoding', None) == 'cp1252'))
         rows = source.rows()
-        first = next(rows, None)
-        if first is None:
-            raise FileRejected('The file is empty: it has no header row and no data.')
-        source.max_fields = len(first[1]) + FIELD_MARGIN
+        first = first_row(source, rows)
         log = ForwardLog()
         checker = make_checker(spec, job.profile, first, job.context, log, source)
         conn.send((HEADER, first[0], list(checker.labels), log.warnings))
