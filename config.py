@@ -228,9 +228,11 @@ class Config:
         self.MAX_CONTENT_LENGTH = env_int(env, 'MAX_UPLOAD_MB', 200) * 1024 * 1024
         self.UPLOAD_FOLDER = Path(env.get('UPLOAD_FOLDER') or (self.INSTANCE_PATH / 'uploads'))
         self.UPLOAD_RETENTION_HOURS = env_int(env, 'UPLOAD_RETENTION_HOURS', 24)
-        #: Large loads read and check their rows in a second process while the load writes
-        #: (app/loading/parse_process.py): on, for files of at least this many bytes.
-        self.LOAD_PARSE_PROCESS = env_flag(env, 'LOAD_PARSE_PROCESS', True)
+        #: Large loads may read and check their rows in a second process while the load
+        #: writes (app/loading/parse_process.py), for files of at least this many bytes. Off by
+        #: default: it costs more CPU in all and paid no time on the shared build machine
+        #: (README "Load speed on realistic data"); turn it on where a core is free.
+        self.LOAD_PARSE_PROCESS = env_flag(env, 'LOAD_PARSE_PROCESS', False)
         self.LOAD_PARSE_PROCESS_MIN_BYTES = env_int(env, 'LOAD_PARSE_PROCESS_MIN_BYTES',
                                                     16 * 1024 * 1024)
         #: The python.exe that second process runs, when sys.executable is not one (IIS).
