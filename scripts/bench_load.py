@@ -20,9 +20,9 @@ the flows loaded first):
 - pandas ``read_csv`` + ``to_sql``, for information only (pandas is a benchmark-only
   dependency, not in requirements.txt: ``.venv/bin/pip install pandas``; left out with a note
   when it is not installed, or with --skip-pandas).
-A large load checks its rows in a second process (app/loading/parse_process.py): its CPU time
-is added to the load's and printed on its own; ``--in-process`` measures the load
-with ``LOAD_PARSE_PROCESS=0`` instead.
+With ``--parse-process`` (``LOAD_PARSE_PROCESS=1``), the load checks its rows in a second
+process (app/loading/parse_process.py): its CPU time is added to the load's and printed on
+its own.
 Each measurement runs in its own process, which reports its peak RSS (POSIX only: this
 script uses ``resource``; the app itself does not). With ``--repeat N`` the product and the
 reference alternate N times and the best time of each counts (the spread is printed): on a
@@ -98,8 +98,8 @@ def generate(folder: Path, rows: int, shape: str = 'demo') -> dict[str, Path]:
 
 # -- children (each measurement in its own process) -----------------------------------------
 def child_environ(backend: str, target: str) -> dict[str, str]:
-    # --in-process: the load checks its rows itself (no second process).
-    parse = {'LOAD_PARSE_PROCESS': os.environ.get('BENCH_LOAD_PARSE_PROCESS', '1')}
+    # --parse-process: large loads check their rows in a second process (off by default).
+    parse = {'LOAD_PARSE_PROCESS': os.environ.get('BENCH_LOAD_PARSE_PROCESS', '0')}
     if backend == 'sqlite':
         return {'FLOWDESK_INSTANCE_PATH': target, 'LOG_LEVEL': 'WARNING', **parse}
     return {'FLOWDESK_INSTANCE_PATH': tempfile.mkdtemp(prefix='bench-load-'),
@@ -364,15 +364,15 @@ def main() -> int:
     parser.add_argument('--mapped', action='store_true',
                         help='compare a load mapped by a source profile with the native load '
                              'of the same rows instead (scripts/bench_mapped.py)')
-    parser.add_argument('--in-process', action='store_true',
-                        help='the load checks its rows itself, without the second process '
-                             '(LOAD_PARSE_PROCESS=0)')
+    parser.add_argument('--parse-process', action='store_true',
+                        help='the load checks its rows in a second process '
+                             '(LOAD_PARSE_PROCESS=1; off by default)')
     parser.add_argument('--repeat', type=int, default=1,
                         help='alternate the product and the reference N times, best of each '
                              '(with --inbox or --mapped: the two loads)')
     args = parser.parse_args()
-    if args.in_process:
-        os.environ['BENCH_LOAD_PARSE_PROCESS'] = '0'
+    if args.parse_process:
+        os.environ['BENCH_LOAD_PARSE_PROCESS'] = '1'
     if args.inbox or args.mapped:
         args.skip_pandas = True
     if not args.skip_pandas and not pandas_available():
