@@ -228,6 +228,15 @@ class Config:
         self.MAX_CONTENT_LENGTH = env_int(env, 'MAX_UPLOAD_MB', 200) * 1024 * 1024
         self.UPLOAD_FOLDER = Path(env.get('UPLOAD_FOLDER') or (self.INSTANCE_PATH / 'uploads'))
         self.UPLOAD_RETENTION_HOURS = env_int(env, 'UPLOAD_RETENTION_HOURS', 24)
+        #: Large loads may read and check their rows in a second process while the load
+        #: writes (app/loading/parse_process.py), for files of at least this many bytes. Off by
+        #: default: it costs more CPU in all and paid no time on the shared build machine
+        #: (README "Load speed on realistic data"); turn it on where a core is free.
+        self.LOAD_PARSE_PROCESS = env_flag(env, 'LOAD_PARSE_PROCESS', False)
+        self.LOAD_PARSE_PROCESS_MIN_BYTES = env_int(env, 'LOAD_PARSE_PROCESS_MIN_BYTES',
+                                                    16 * 1024 * 1024)
+        #: The python.exe that second process runs, when sys.executable is not one (IIS).
+        self.LOAD_PARSE_PYTHON = env.get('LOAD_PARSE_PYTHON') or None
         #: Responses older than this many days are archived and deleted (app/retention);
         #: None (empty) keeps everything.
         self.RESPONSES_RETENTION_DAYS = env_int(env, 'RESPONSES_RETENTION_DAYS', 0) or None

@@ -22,12 +22,18 @@ from ..models import BATCH_FAILED, BATCH_SUCCEEDED, BATCH_VALIDATED, LoadBatch
 from ..models.load_models import CHANGE_UPDATED
 from ..summary import refresh_after_write
 from .batches import finish_values, record_outcome
-from .fields import FIELD_MARGIN
 from .outcomes import Counts, LoadOutcome, LoadRequest, Progress
+from .parse_process import (
+    ParseJob,
+    ParseProcess,
+    ParseProcessFailed,
+    ParseProcessStopped,
+    start_parse_process,
+)
 from .problems import FileRejected, ProblemLog
-from .readers import open_source, read_as
+from .readers import first_row, open_source, read_as
 from .transactions import begin_write, rollback_quietly
-from .validation import RowChecker, plan_header
+from .validation import make_checker
 from .writers import writer_for
 
 #: Rows validated and written together.
@@ -123,6 +129,14 @@ class Loader:
     def failure_message(self, connection: Connection, error: Exception) -> str:
         """Log an error that stopped the load; the problem to report for it."""
         # The bulk writers use the driver's cursor, so its errors arrive unwrapped.
+        if isinstance(error, ParseProcessStopped):
+            current_app.logger.error('Load of batch %s: %s', self.batch_id, error)
+            return str(error)
+        if isinstance(error, ParseProcessFailed):
+            current_app.logger.error('Load of batch %s failed in its checking process:\n%s',
+                                     self.batch_id, error.details)
+            return ('Flowdesk hit an unexpected error while loading; nothing was changed. '
+                    'The error has been logged.')
         driver_error = error.orig if isinstance(error, DBAPIError) else error
         if isinstance(driver_error, connection.dialect.loaded_dbapi.Error):
             current_app.logger.exception('Load of batch %s failed in the database', self.batch_id)
@@ -164,18 +178,19 @@ class Loader:
 
     # -- the pass over the file ------------------------------------------------------------
     def stream(self, connection: Connection) -> None:
+        remote = self.parse_process()
+        if remote is not None:
+            return self.stream_from(remote, connection)
         source = open_source(self.request.path, self.request.encoding, self.request.delimiter)
         self.read_as = read_as(source)
         try:
             if getattr(source, 'encoding', None) == 'cp1252':
                 self.problems.warn('The file was read as Windows-1252 (it is not UTF-8).')
             rows = source.rows()
-            first = next(rows, None)
-            if first is None:
-                raise FileRejected('The file is empty: it has no header row and no data.')
-            source.max_fields = len(first[1]) + FIELD_MARGIN
+            first = first_row(source, rows)
             context = parse_context()
-            checker = self.checker(first, context, source)
+            checker = make_checker(self.spec, self.request.profile, first, context,
+                                   self.problems, source)
             self.labels = checker.labels
             self.check_and_write(rows, checker.check, self.reference_checks(connection), source)
             for warning in [*context.overlaps.warnings(), *getattr(checker, 'notes', list)()]:
@@ -187,19 +202,40 @@ class Loader:
         finally:
             source.close()
 
-    def checker(self, first: tuple[int, list[str]], context: ParseContext, source):
-        """The row checker for the file's header: the dataset's own columns, or a source
-        profile's mapping of the platform's columns (app/profiles)."""
-        profile = self.request.profile
-        if profile is not None:
-            return profile.checker(self.spec, first[0], first[1], context, self.problems, source)
-        plan = plan_header(self.spec, first[0], first[1], self.problems)
-        return RowChecker(self.spec, plan, context, self.problems, source)
+    def parse_process(self) -> ParseProcess | None:
+        """A second process that reads and checks the rows (parse_process.py), for a file
+        large enough to repay starting it; None: this process checks them itself."""
+        request = self.request
+        return start_parse_process(
+            ParseJob(str(request.path), request.encoding, request.delimiter, self.spec.name,
+                     request.profile, parse_context(), self.batch_id), request.size)
 
-    def check_and_write(self, rows, check, references, source) -> None:
+    def stream_from(self, remote: ParseProcess, connection: Connection) -> None:
+        """``stream`` with the rows read and checked by the second process."""
+        try:
+            self.read_as, cp1252 = remote.opened()
+            if cp1252:
+                self.problems.warn('The file was read as Windows-1252 (it is not UTF-8).')
+            header_line, self.labels, warnings = remote.header()
+            for warning in warnings:
+                self.problems.warn(warning)
+            self.check_and_write(remote.rows(), remote.checker(self.problems),
+                                 self.reference_checks(connection), remote, complete=True)
+            for warning in remote.notes:
+                self.problems.warn(warning)
+            if self.progress:
+                self.progress(max(remote.size, 1), max(remote.size, 1))
+            if self.counts.read == 0:
+                raise FileRejected('The file has a header row but no data rows.',
+                                   line=header_line)
+        finally:
+            remote.close()
+
+    def check_and_write(self, rows, check, references, source, complete=False) -> None:
         """Check every data row; write the good ones every CHUNK_ROWS rows. This loop runs for
         every row of million-row files, so it keeps to locals and skips the reference check's
-        call for a row whose one reference exists."""
+        call for a row whose one reference exists. ``complete``: the rows arrive with the
+        batch id and the derived columns (the second process filled them)."""
         size = max(source.size, 1)
         batch_id, derived = self.batch_id, self.derived
         index, known = references[0][:2] if len(references) == 1 else (0, None)
@@ -213,9 +249,10 @@ class Loader:
                                                       or values[index] not in known)
                                       and not self.references_exist(line, values, references)):
                     continue
-                values.append(batch_id)
-                for source_index, compute in derived:
-                    values.append(compute(values[source_index]))
+                if not complete:
+                    values.append(batch_id)
+                    for source_index, compute in derived:
+                        values.append(compute(values[source_index]))
                 lines.append(line)
                 chunk.append(values)
                 if len(chunk) >= CHUNK_ROWS:
@@ -277,8 +314,11 @@ class Loader:
         keys = [values[key_index] for values in chunk]
         existing = self.writer.fetch_existing(keys)
         kept = self.writer.kept_lines(keys)
-        seen: dict = {}
         rows = SortedChunk()
+        if not existing and not kept and len(set(keys)) == len(keys):
+            rows.inserts = chunk  # every key new, and once: the usual chunk of a large load
+            return rows
+        seen: dict = {}
         for line, values in zip(lines, chunk, strict=True):
             value = values[key_index]
             earlier = seen[value] if value in seen else kept.get(value)

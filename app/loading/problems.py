@@ -44,6 +44,12 @@ class ProblemLog:
         if len(self.kept) < self.keep:
             self.kept.append(Problem(line, column, shorten(value), message))
 
+    def add_problem(self, problem: Problem) -> None:
+        """A problem found elsewhere (the checking process), already shortened."""
+        self.count += 1
+        if len(self.kept) < self.keep:
+            self.kept.append(problem)
+
     def warn(self, message: str) -> None:
         self.warnings.append(message)
 

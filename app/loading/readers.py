@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from datetime import date, datetime, time
 from pathlib import Path
 
-from .fields import BAD_BYTE, MAX_HEADER_FIELDS, outside_quotes, too_many_fields
+from .fields import BAD_BYTE, FIELD_MARGIN, MAX_HEADER_FIELDS, outside_quotes, too_many_fields
 from .problems import FileRejected
 from .sniff import CSV, CSV_GZ, XLSX, detect_kind
 
@@ -44,6 +44,16 @@ def open_source(path: Path, encoding: str = 'auto', delimiter: str | None = None
     if kind == XLSX:
         return XlsxSource(path)
     return CsvSource(path, encoding, delimiter, compressed=kind == CSV_GZ)
+
+
+def first_row(source, rows) -> tuple[int, list[str]]:
+    """The header row, read from ``rows`` (the source's); the rows after it may then hold only
+    a few more fields than it (fields.py)."""
+    first = next(rows, None)
+    if first is None:
+        raise FileRejected('The file is empty: it has no header row and no data.')
+    source.max_fields = len(first[1]) + FIELD_MARGIN
+    return first
 
 
 def read_as(source) -> dict:
