@@ -149,17 +149,21 @@ def count(flt: ResponseFilter, other_conditions: list, cap: int) -> TextCount:
         counted = int(ops_scalar(limited_count(
             [*other_conditions, condition(flt, strategy)], cap)))
         return TextCount(min(counted, cap), counted > cap)
-    counted, complete = _streamed_count(flt.text, other_conditions, cap)
+    counted, complete = _streamed_count(flt.text, other_conditions, cap, found)
     return TextCount(min(counted, cap), counted > cap or not complete)
 
 
-def _streamed_count(text: str, other_conditions: list, cap: int) -> tuple[int, bool]:
+def _streamed_count(text: str, other_conditions: list, cap: int,
+                    found: text_plan.ReasonMatches) -> tuple[int, bool]:
     """Responses of the first COUNT_BUDGET matching dictionary entries, entry by entry through
     the reason index, up to ``cap + 1``; returns the count and whether those entries were all
     the matching ones."""
-    if dialect_name() == 'sqlite':
+    dialect = dialect_name()
+    if dialect == 'sqlite':
         return _joined_count(text, other_conditions, cap)
-    return _batched_count(text, other_conditions, cap)
+    through_index = (dialect != 'postgresql' or found.exact
+                     or text_plan.index_pays_for_stream(found.entries, COUNT_BUDGET))
+    return _batched_count(text, other_conditions, cap, through_index)
 
 
 def _joined_count(text: str, other_conditions: list, cap: int) -> tuple[int, bool]:
@@ -179,7 +183,8 @@ def _joined_count(text: str, other_conditions: list, cap: int) -> tuple[int, boo
     return counted, seen <= COUNT_BUDGET
 
 
-def _batched_count(text: str, other_conditions: list, cap: int) -> tuple[int, bool]:
+def _batched_count(text: str, other_conditions: list, cap: int,
+                   through_index: bool = True) -> tuple[int, bool]:
     """PostgreSQL and SQL Server: the entries read in batches (PostgreSQL through a
     server-side cursor; SQL Server reads at most the budget first, having one open result per
     connection), each batch's rows counted through the reason index (from the index alone when
@@ -195,8 +200,10 @@ def _batched_count(text: str, other_conditions: list, cap: int) -> tuple[int, bo
         result = None
     else:
         # The planner takes ILIKE for cheap and would read the dictionary in storage order,
-        # testing every entry; the trigram index tests only candidates (2-3x fewer reads).
-        connection.exec_driver_sql('SET LOCAL enable_seqscan = off')
+        # testing every entry: for all but the commonest words the trigram index reads fewer
+        # (text_plan.index_pays_for_stream), so the storage-order read is switched off then.
+        switched_off = 'enable_seqscan' if through_index else 'enable_bitmapscan'
+        connection.exec_driver_sql(f'SET LOCAL {switched_off} = off')
         result = connection.execute(statement, execution_options={
             'stream_results': True, 'max_row_buffer': STREAM_BATCH})
         batches = iter(lambda: [row[0] for row in result.fetchmany(STREAM_BATCH)], [])
@@ -212,4 +219,4 @@ def _batched_count(text: str, other_conditions: list, cap: int) -> tuple[int, bo
     finally:
         if result is not None:
             result.close()
-            connection.exec_driver_sql('SET LOCAL enable_seqscan TO DEFAULT')
+            connection.exec_driver_sql(f'SET LOCAL {switched_off} TO DEFAULT')
