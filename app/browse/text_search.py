@@ -162,7 +162,7 @@ def _streamed_count(text: str, other_conditions: list, cap: int,
     if dialect == 'sqlite':
         return _joined_count(text, other_conditions, cap)
     through_index = (dialect != 'postgresql' or found.exact
-                     or text_plan.index_pays_for_stream(found.entries, COUNT_BUDGET))
+                     or text_plan.index_pays_for_stream(text, found.entries, COUNT_BUDGET))
     return _batched_count(text, other_conditions, cap, through_index)
 
 
