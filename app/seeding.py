@@ -36,6 +36,10 @@ from .summary import refresh_after_write
 
 SEED_USER = 'flowdesk seed-demo'
 CHUNK_ROWS = 20_000
+#: PostgreSQL seeds of this many responses or more build the table's indexes at the end
+#: (``indexes_built_at_the_end``), waiting at most REBUILD_LOCK_TIMEOUT for the table.
+REBUILD_INDEXES_MIN_ROWS = 200_000
+REBUILD_LOCK_TIMEOUT = '30s'
 
 
 class SeedRefused(RuntimeError):
@@ -82,7 +86,7 @@ def seed_demo(flows: int | None = None, responses: int = 50_000, seed: int = 7,
                 loaded_by=SEED_USER, started_at=utc_now(), status=BATCH_RUNNING,
             )).inserted_primary_key[0]
         connection.execute(insert(Flow), [dict(f.as_row(), batch_id=batch_id) for f in demo_flows])
-        with indexes_built_at_the_end(connection):
+        with indexes_built_at_the_end(connection, responses):
             rows = iter_responses(demo_flows, responses, until=until, seed=seed,
                                   **profile.response_options())
             write_rows(connection, with_ids(rows, seed), batch_id, progress)
@@ -116,15 +120,18 @@ def write_rows(connection, rows, batch_id: int, progress: Callable[[int], None] 
 
 
 @contextmanager
-def indexes_built_at_the_end(connection) -> Iterator[None]:
-    """On PostgreSQL, drop the responses table's secondary indexes while the seed fills the
-    emptied table and build each once at the end: several times faster than keeping them up
-    to date row by row, which made 20 million rows a matter of hours. The indexes are dropped
-    and rebuilt inside the seed's transaction, so a failed seed leaves them as they were;
-    readers wait for the seed meanwhile, which a demo and benchmark tool may ask. (SQLite's
-    bulk writer defers its indexes by itself; loads never drop PostgreSQL indexes, because
-    people keep reading during a load.)"""
-    if connection.dialect.name != 'postgresql':
+def indexes_built_at_the_end(connection, rows: int) -> Iterator[None]:
+    """On PostgreSQL, a seed of REBUILD_INDEXES_MIN_ROWS rows or more drops the responses
+    table's secondary indexes while it fills the emptied table and builds each once at the
+    end: several times faster than keeping them up to date row by row, which made 20 million
+    rows a matter of hours. The indexes are dropped and rebuilt inside the seed's transaction,
+    so a failed seed leaves them as they were. Dropping an index locks the table against
+    readers for the seed's duration, which a large demo or benchmark seed may ask, but not a
+    small one (tests and the quick start seed a few thousand rows beside open sessions); and
+    the seed waits at most REBUILD_LOCK_TIMEOUT for the lock instead of queueing behind a
+    reader for ever. (SQLite's bulk writer defers its indexes by itself; loads never drop
+    PostgreSQL indexes, because people keep reading during a load.)"""
+    if connection.dialect.name != 'postgresql' or rows < REBUILD_INDEXES_MIN_ROWS:
         yield
         return
     table = qualified_name(Response.__table__, 'ops', connection.dialect)
@@ -135,9 +142,11 @@ def indexes_built_at_the_end(connection) -> Iterator[None]:
         'ORDER BY c.relname'), {'table': table}).all()
     quote = connection.dialect.identifier_preparer.quote
     schema = table.rpartition('.')[0]
+    prefix = f'{schema}.' if schema else ''
+    connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{REBUILD_LOCK_TIMEOUT}'")
     for name, _definition in indexes:
-        prefix = f'{schema}.' if schema else ''
         connection.exec_driver_sql(f'DROP INDEX {prefix}{quote(name)}')
+    connection.exec_driver_sql('SET LOCAL lock_timeout TO DEFAULT')
     yield
     for _name, definition in indexes:
         connection.exec_driver_sql(definition)

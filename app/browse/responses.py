@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import datetime, time, timedelta
 
 from sqlalchemy import func, select
 
@@ -178,17 +179,28 @@ def summary_count(flt: ResponseFilter) -> int:
     """The exact number of responses of a filter with flows and statuses at most, from the
     summaries: with flows, the daily summary's days of those flows (an index range of
     ``ix_response_daily_flow_day`` per flow); without, the day totals (a few rows a day). Both
-    stay the same size at any number of responses."""
+    stay the same size at any number of responses.
+
+    A purge keeps the summaries of the days it empties (the dashboard's history), so once
+    one has run the count takes the summaries only after the first day still stored, and
+    counts that day's rows (which a purge may have cut part-way) through the time index."""
+    first_stored = ops_scalar(select(func.min(Response.responded_at)))
+    if first_stored is None:
+        return 0
+    first_day = first_stored.date()
     if flt.flows:
-        statement = select(func.coalesce(func.sum(ResponseDaily.responses), 0)).where(
-            ResponseDaily.flow_code.in_(flt.flows))
-        if flt.statuses:
-            statement = statement.where(ResponseDaily.status.in_(flt.statuses))
-        return int(ops_scalar(statement))
-    statement = select(func.coalesce(func.sum(ResponseDayTotal.responses), 0))
+        table, where = ResponseDaily, [ResponseDaily.flow_code.in_(flt.flows)]
+    else:
+        table, where = ResponseDayTotal, []
     if flt.statuses:
-        statement = statement.where(ResponseDayTotal.status.in_(flt.statuses))
-    return int(ops_scalar(statement))
+        where.append(table.status.in_(flt.statuses))
+    statement = select(func.coalesce(func.sum(table.responses), 0)).where(*where)
+    if ops_scalar(select(func.min(ResponseDayTotal.day))) >= first_day:
+        return int(ops_scalar(statement))
+    next_day = datetime.combine(first_day + timedelta(days=1), time.min)
+    first_rows = select(func.count()).select_from(Response).where(
+        Response.responded_at < next_day, *other_conditions(flt))
+    return int(ops_scalar(statement.where(table.day > first_day))) + int(ops_scalar(first_rows))
 
 
 def count_up_to(flt: ResponseFilter, limit: int) -> int:

@@ -8,6 +8,7 @@ import gzip
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -24,7 +25,7 @@ from app.datasets import RESPONSES
 from app.extensions import db
 from app.jobs.registry import JobContext, get_job
 from app.loading import LoadRefused, LoadRequest, run_load, undo_batch
-from app.models import AuditEvent, Response
+from app.models import AuditEvent, Response, ResponseDayTotal
 from app.retention import purge
 from app.retention.archive import TEMP_SUFFIX, archived_ids, month_file
 from tests.base import ADMIN, FlowdeskTestCase, on_every_backend
@@ -386,3 +387,33 @@ class PurgeCacheTests(RetentionTestCase):
         with engine.connect() as connection:
             self.assertEqual(self.settings(connection), before)
             self.assertEqual(before[0], -2000)
+
+
+@on_every_backend
+class PurgedCountTests(RetentionTestCase):
+    """A purge keeps the summaries of the days it empties, for the dashboard's history; the
+    responses list counts only the rows still stored, whatever the filter, even when the
+    cutoff fell in the middle of a day."""
+
+    def shown_count(self, query: str = '') -> str:
+        body = self.assertPageContains(self.client.get(f'/responses?{query}'))
+        return re.search(r'<strong>([\d,+]+)</strong>', body).group(1)
+
+    def test_the_list_counts_only_the_rows_still_stored(self):
+        self.assertGreater(self.old, 0)
+        flow = db.session.scalar(select(Response.flow_code).limit(1))
+        before = self.shown_count()
+        self.purge()
+        stored = db.session.scalar(select(func.count()).select_from(Response))
+        self.assertEqual(stored, ROWS - self.old)
+        self.assertNotEqual(before, f'{stored:,}')
+        cases = {'': [], 'status=ERROR': [Response.status == 'ERROR'],
+                 f'flow={flow}': [Response.flow_code == flow],
+                 f'flow={flow}&status=OK': [Response.flow_code == flow, Response.status == 'OK']}
+        for query, where in cases.items():
+            with self.subTest(query=query):
+                expected = db.session.scalar(select(func.count()).where(*where)) if where \
+                    else stored
+                self.assertEqual(self.shown_count(query), f'{expected:,}')
+        # the dashboard's history keeps the purged days
+        self.assertEqual(db.session.scalar(select(func.sum(ResponseDayTotal.responses))), ROWS)

@@ -76,6 +76,7 @@ class SeedRealisticShapeTests(FlowdeskTestCase):
 
 
 @on_every_backend
+@mock.patch('app.seeding.REBUILD_INDEXES_MIN_ROWS', 0)
 class SeedIndexTests(FlowdeskTestCase):
     """On PostgreSQL a seed drops the responses table's secondary indexes and builds them once
     at the end (app.seeding.indexes_built_at_the_end); every index must come back as it was,
