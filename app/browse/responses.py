@@ -195,7 +195,8 @@ def summary_count(flt: ResponseFilter) -> int:
     if flt.statuses:
         where.append(table.status.in_(flt.statuses))
     statement = select(func.coalesce(func.sum(table.responses), 0)).where(*where)
-    if ops_scalar(select(func.min(ResponseDayTotal.day))) >= first_day:
+    first_summarised = ops_scalar(select(func.min(ResponseDayTotal.day)))
+    if first_summarised is None or first_summarised >= first_day:
         return int(ops_scalar(statement))
     next_day = datetime.combine(first_day + timedelta(days=1), time.min)
     first_rows = select(func.count()).select_from(Response).where(

@@ -77,8 +77,8 @@ class SqlServerDdlTests(unittest.TestCase):
         self.assertIn('reason_hash BIGINT NOT NULL,', self.ops_ddl)   # no IDENTITY on the hash
         self.assertNotIn('reason_hash BIGINT NOT NULL IDENTITY', self.ops_ddl)
         self.assertIn('CREATE INDEX ix_responses_reason_time ON [opsdata].[responses] '
-                      '(reason_hash, responded_at, response_id) WHERE reason_hash IS NOT NULL',
-                      self.ops_ddl)
+                      '(reason_hash, responded_at, response_id) INCLUDE (flow_code, status) '
+                      'WHERE reason_hash IS NOT NULL', self.ops_ddl)
 
     def test_source_ids_and_their_filtered_indexes(self):
         self.assertIn('message_id NVARCHAR(100) NULL', self.ops_ddl)
