@@ -41,13 +41,13 @@ os.environ['SE_OFFLINE'] = 'true'
 try:
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as EC
     from selenium.webdriver.support.ui import Select, WebDriverWait
 except ImportError:  # pragma: no cover - the classes skip with a reason
     webdriver = None
 
-__all__ = ['ADMIN', 'VIEWER', 'BrowserTestCase', 'By', 'EC', 'Select', 'DESKTOP', 'NARROW',
+__all__ = ['ADMIN', 'VIEWER', 'BrowserTestCase', 'By', 'Select', 'DESKTOP', 'NARROW',
            'SCREENSHOT_DIR']
 
 CHROMIUM = Path(os.environ.get('FLOWDESK_CHROMIUM') or '/usr/bin/chromium')
@@ -244,10 +244,32 @@ class BrowserTestCase(FlowdeskTestCase):
 
     def follow(self, element) -> None:
         """Click a link or button that leads to another page, and wait for that page."""
-        page = self.driver.find_element(By.TAG_NAME, 'html')
+        self.mark_page()
         self.click(element)
-        self.wait().until(EC.staleness_of(page))
-        self.wait_for_page()
+        self.wait_for_new_page()
+
+    def mark_page(self) -> None:
+        """Mark the current document, so that ``wait_for_new_page`` can tell when it is gone."""
+        self.driver.execute_script('document.documentElement.flowdeskOldPage = true')
+
+    def wait_for_new_page(self) -> None:
+        """Wait until the marked document has been replaced and the new one has loaded.
+
+        The mark lives on the old document's root element, so a new document never has it,
+        also when the upload form writes the server's answer into the same window.
+        While the browser swaps documents, a script call can fail ("node does not belong to
+        the document", "no such execution context"); those are retried until the timeout,
+        which is why this reads a mark instead of waiting for an element to go stale."""
+        self.wait().until(self._new_page_loaded, 'the click never led to a new page')
+
+    @staticmethod
+    def _new_page_loaded(driver) -> bool:
+        try:
+            return driver.execute_script(
+                "return !document.documentElement.flowdeskOldPage"
+                " && document.readyState === 'complete'")
+        except WebDriverException:
+            return False
 
     def find(self, selector: str):
         return self.driver.find_element(By.CSS_SELECTOR, selector)

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Flow, LoadBatch, Response
-from tests.browser.base import ADMIN, EC, VIEWER, BrowserTestCase, By, Select
+from tests.browser.base import ADMIN, VIEWER, BrowserTestCase, By, Select
 from tests.browser.upload_files import LARGE_FIRST_ID, NEW_IDS, large_responses_file, responses_file
 
 ADMIN_PAGES = ['/admin/loads', '/admin/batches', '/admin/users', '/admin/audit']
@@ -142,7 +142,7 @@ class AdminJourneyTest(BrowserTestCase):
         self.assertFalse(self.find('#upload-progress').is_displayed())
         # About 2.5 s of upload at 1 MB/s: long enough to watch the bar move.
         self.throttle_uploads(1024 * 1024)
-        page = self.find('html')
+        self.mark_page()
         self.click(self.find('#upload-submit'))
 
         seen: list[int] = []
@@ -167,8 +167,7 @@ class AdminJourneyTest(BrowserTestCase):
         self.assertTrue(all(0 < value < 100 for value in seen), seen)
 
         # The server answers with the dry run's batch page once every row is checked.
-        self.wait().until(EC.staleness_of(page))
-        self.wait_for_page()
+        self.wait_for_new_page()
         self.assertRegex(self.path(), r'^/admin/batches/\d+$')
         self.assertIn('Dry run: the file is valid', self.find('#batch-message').text)
         self.assertIn(f'{rows:,}', self.find('#batch-counts').text)
