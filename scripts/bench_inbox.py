@@ -12,6 +12,8 @@ import sys
 import time
 from pathlib import Path
 
+from bench_load_children import child_environ
+
 ROOT = Path(__file__).resolve().parent.parent
 #: The inbox may be at most this much slower than ``flask load``.
 TOLERANCE = 0.10
@@ -50,14 +52,14 @@ def define_inbox(environ: dict[str, str], folder: Path) -> None:
 
 def time_load(bench, backend, pg_url, work: Path, paths: dict) -> float:
     target = bench.fresh_target(backend, pg_url, work, 'by-load', paths['flows'])
-    environ = flask_environ(bench.child_environ(backend, target))
+    environ = flask_environ(child_environ(backend, target))
     return timed_flask(['load', 'responses', str(paths['responses']), '--mode', 'append'],
                        environ)
 
 
 def time_inbox(bench, backend, pg_url, work: Path, paths: dict) -> float:
     target = bench.fresh_target(backend, pg_url, work, 'by-inbox', paths['flows'])
-    environ = flask_environ(bench.child_environ(backend, target))
+    environ = flask_environ(child_environ(backend, target))
     folder = work / 'inbox folder'
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir()
@@ -71,7 +73,7 @@ def time_inbox(bench, backend, pg_url, work: Path, paths: dict) -> float:
 
 def run(bench, backends: list[str], pg_url: str | None, work: Path, paths: dict,
         rows: int, repeat: int = 1) -> list[str]:
-    """``bench`` is the bench_load module (fresh databases, child settings). With ``repeat``
+    """``bench`` is the bench_load module (fresh databases). With ``repeat``
     the two commands alternate that many times and the best time of each counts (on a busy
     machine the other processes' noise is larger than the difference measured)."""
     failures = []

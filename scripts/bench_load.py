@@ -3,9 +3,9 @@
     .venv/bin/python scripts/bench_load.py --rows 1000000 [--shape realistic] \
         [--pg postgresql+psycopg://postgres@127.0.0.1/flowdesk_bench] [--skip-pandas] [--repeat N]
 
-Generates N responses deterministically (app.demo_data, fixed seed and end time) as CSV, then,
-in the same run and each into a freshly migrated database (the product's real schema, with
-the flows loaded first):
+Generates N responses deterministically (app.demo_data, fixed seed and end time) as CSV
+(scripts/bench_load_data.py), then, in the same run and each into a freshly migrated database
+(the product's real schema, with the flows loaded first):
 - the product: ``run_load`` (the path of ``flask load`` and the upload page): streaming
   validation, bulk write, undo bookkeeping, the error-reason dictionary and the daily summary,
   in one transaction;
@@ -23,10 +23,11 @@ the flows loaded first):
 With ``--parse-process`` (``LOAD_PARSE_PROCESS=1``), the load checks its rows in a second
 process (app/loading/parse_process.py): its CPU time is added to the load's and printed on
 its own.
-Each measurement runs in its own process, which reports its peak RSS (POSIX only: this
-script uses ``resource``; the app itself does not). With ``--repeat N`` the product and the
-reference alternate N times and the best time of each counts (the spread is printed): on a
-shared machine the noise of other processes is larger than the differences measured.
+Each measurement runs in its own process (scripts/bench_load_children.py), which reports its
+peak RSS (POSIX only: this script uses ``resource``; the app itself does not). With
+``--repeat N`` the product and the reference alternate N times and the best time of each
+counts (the spread is printed): on a shared machine the noise of other processes is larger
+than the differences measured.
 
 With ``--inbox``: ``flask jobs run`` over an inbox holding the file against ``flask load`` of
 it (scripts/bench_inbox.py; target: within 10 %).
@@ -41,8 +42,6 @@ peak RSS ≤ 150 MB whatever N is.
 from __future__ import annotations
 
 import argparse
-import csv
-import json
 import os
 import resource
 import shutil
@@ -51,147 +50,20 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-UNTIL = datetime(2026, 11, 1)
-SCHEMAS = {'APP_SCHEMA': 'bench_app', 'OPS_SCHEMA': 'bench_ops'}
-COLUMNS = ('response_id', 'flow_code', 'responded_at', 'status', 'result_code', 'duration_ms',
-           'error_reason', 'payload_bytes')
-#: What a load stores per row (the file's columns, the batch id, the derived reason hash).
-STORED_COLUMNS = COLUMNS + ('batch_id', 'reason_hash')
-
-
-# -- data -----------------------------------------------------------------------------------
-def data_paths(folder: Path) -> dict[str, Path]:
-    return {'flows': folder / 'flows.csv', 'responses': folder / 'responses.csv',
-            'responses9': folder / 'responses_for_import.csv'}
-
-
-def generate(folder: Path, rows: int, shape: str = 'demo') -> dict[str, Path]:
-    from app.demo_data import iter_responses
-    from app.demo_shapes import SHAPES
-    from app.error_reasons import reason_hash
-    profile = SHAPES[shape]
-    flows = profile.make_flows(seed=7)
-    paths = data_paths(folder)
-    with open(paths['flows'], 'w', encoding='utf-8', newline='') as handle:
-        writer = csv.writer(handle)
-        keys = list(flows[0].as_row())
-        writer.writerow(keys)
-        writer.writerows([flow.as_row()[key] for key in keys] for flow in flows)
-    with open(paths['responses'], 'w', encoding='utf-8', newline='') as plain, \
-            open(paths['responses9'], 'w', encoding='utf-8', newline='') as with_batch:
-        out, out9 = csv.writer(plain), csv.writer(with_batch)
-        out.writerow(COLUMNS)
-        for row in iter_responses(flows, rows, until=UNTIL, seed=7,
-                                  **profile.response_options()):
-            out.writerow(row)
-            # The engines' bulk tools store what the product stores: the batch id and the
-            # derived reason hash too (sqlite3 .import fills columns by position).
-            out9.writerow(row + (0, reason_hash(row[6])))
-    return paths
-
-
-# -- children (each measurement in its own process) -----------------------------------------
-def child_environ(backend: str, target: str) -> dict[str, str]:
-    # --parse-process: large loads check their rows in a second process (off by default).
-    parse = {'LOAD_PARSE_PROCESS': os.environ.get('BENCH_LOAD_PARSE_PROCESS', '0')}
-    if backend == 'sqlite':
-        return {'FLOWDESK_INSTANCE_PATH': target, 'LOG_LEVEL': 'WARNING', **parse}
-    return {'FLOWDESK_INSTANCE_PATH': tempfile.mkdtemp(prefix='bench-load-'),
-            'DATABASE_URL': target, 'OPS_DATABASE_URL': target, 'LOG_LEVEL': 'WARNING',
-            **SCHEMAS, **parse}
-
-
-def make_app(backend: str, target: str):
-    from app import create_app
-    return create_app('development', environ=child_environ(backend, target))
-
-
-def child_prepare(backend: str, target: str, flows: str) -> dict:
-    """A freshly migrated database with the flows loaded."""
-    from flask_migrate import upgrade
-    from sqlalchemy import create_engine, text
-    if backend == 'postgresql':
-        engine = create_engine(target, isolation_level='AUTOCOMMIT')
-        with engine.connect() as connection:
-            for schema in SCHEMAS.values():
-                connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        engine.dispose()
-    app = make_app(backend, target)
-    with app.app_context():
-        upgrade(directory=str(ROOT / 'migrations'))
-        from app.loading import LoadRequest, run_load
-        outcome = run_load(LoadRequest('flows', 'append', Path(flows), 'flows.csv', 'bench'))
-        assert outcome.ok, outcome.message
-    return {}
-
-
-def child_product(backend: str, target: str, responses: str) -> dict:
-    app = make_app(backend, target)
-    with app.app_context():
-        from app.loading import LoadRequest, run_load
-        started, cpu = time.perf_counter(), time.process_time()
-        outcome = run_load(LoadRequest('responses', 'append', Path(responses), 'responses.csv',
-                                       'bench'))
-        seconds = time.perf_counter() - started
-        assert outcome.ok, outcome.message
-        return {'seconds': seconds, 'rows': outcome.counts.inserted,
-                'cpu_seconds': time.process_time() - cpu}
-
-
-def child_copy(backend: str, target: str, responses: str) -> dict:
-    """PostgreSQL's raw COPY of the same file (no validation), into the same table."""
-    import psycopg
-    from sqlalchemy.engine import make_url
-    url = make_url(target).set(drivername='postgresql')
-    started = time.perf_counter()
-    with psycopg.connect(url.render_as_string(hide_password=False)) as connection:
-        with connection.cursor() as cursor:
-            columns = ', '.join(STORED_COLUMNS)
-            with cursor.copy(f'COPY "{SCHEMAS["OPS_SCHEMA"]}".responses ({columns}) FROM STDIN '
-                             '(FORMAT csv)') as copy, open(responses, 'rb') as handle:
-                while block := handle.read(1 << 20):
-                    copy.write(block)
-        connection.commit()
-    return {'seconds': time.perf_counter() - started}
-
-
-def child_pandas(backend: str, target: str, responses: str) -> dict:
-    import pandas
-    from sqlalchemy import create_engine
-    if backend == 'sqlite':
-        engine, schema = create_engine(f'sqlite:///{target}/ops.db'), None
-    else:
-        engine, schema = create_engine(target), SCHEMAS['OPS_SCHEMA']
-    started = time.perf_counter()
-    frame = pandas.read_csv(responses)
-    frame['responded_at'] = pandas.to_datetime(frame['responded_at'], format='ISO8601')
-    frame.to_sql('responses', engine, schema=schema, if_exists='append', index=False)
-    seconds = time.perf_counter() - started
-    engine.dispose()
-    return {'seconds': seconds}
-
-
-def child_mapped(backend: str, target: str, responses: str) -> dict:
-    import bench_mapped
-    return bench_mapped.child(backend, target, responses)
-
-
-CHILDREN = {'prepare': child_prepare, 'product': child_product, 'copy': child_copy,
-            'pandas': child_pandas, 'mapped': child_mapped}
+from bench_common import best, cpu_seconds, main_or_child, spread  # noqa: E402 (scripts/ is on the path)
+from bench_common import run_child as run_script_child  # noqa: E402
+from bench_load_children import CHILDREN  # noqa: E402
+from bench_load_data import data_paths, generate  # noqa: E402
 
 
 def run_child(kind: str, backend: str, target: str, path: Path) -> dict:
-    result = subprocess.run([sys.executable, __file__, '--child', kind, backend, target, str(path)],
-                            capture_output=True, text=True, cwd=ROOT)
-    if result.returncode != 0:
-        raise SystemExit(f'{kind} on {backend} failed:\n{result.stderr[-3000:]}')
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    """One measurement (bench_load_children.CHILDREN) in a process of its own."""
+    return run_script_child(__file__, kind, backend, target, path)
 
 
 # -- the run ----------------------------------------------------------------------------------
@@ -243,25 +115,6 @@ def sqlite_import(target: str, path: Path) -> dict:
             'index_seconds': finished - imported}
 
 
-def cpu_seconds(who: int) -> float:
-    """User + system CPU time (of this process and its threads, or of its finished children)."""
-    usage = resource.getrusage(who)
-    return usage.ru_utime + usage.ru_stime
-
-
-def peak_rss_mb() -> float:
-    """This process's own peak RSS. Linux's VmHWM starts afresh at exec; ``ru_maxrss`` does
-    not: it keeps the high-water mark of the parent image the child was forked from, so a
-    child started by a parent that had grown (after generating a file, or running another
-    contender) would report the parent's size, not its own."""
-    status = Path('/proc/self/status')
-    if status.exists():
-        for line in status.read_text(encoding='ascii').splitlines():
-            if line.startswith('VmHWM:'):
-                return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def pandas_available() -> bool:
     try:
         import pandas  # noqa: F401
@@ -285,17 +138,6 @@ def measure(backend: str, args, work: Path, paths: dict) -> dict[str, list[dict]
             target = fresh_target(backend, args.pg, work, 'pandas', paths['flows'])
             results['pandas'].append(run_child('pandas', backend, target, paths['responses']))
     return results
-
-
-def best(runs: list[dict]) -> dict:
-    return min(runs, key=lambda run: run['seconds'])
-
-
-def spread(runs: list[dict]) -> str:
-    if len(runs) < 2:
-        return ''
-    times = sorted(run['seconds'] for run in runs)
-    return f'  (best of {len(runs)}; {times[0]:.1f}–{times[-1]:.1f} s)'
 
 
 def report(backend: str, rows: int, size_mb: float, results: dict) -> list[str]:
@@ -346,7 +188,9 @@ def report(backend: str, rows: int, size_mb: float, results: dict) -> list[str]:
     return failures
 
 
-def main() -> int:
+def parse_args():
+    """The options, settled: --parse-process passed on to the children, pandas left out when
+    it is not installed (with a note) or not compared."""
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--rows', type=int, default=1_000_000)
     parser.add_argument('--shape', choices=['demo', 'realistic'], default='demo',
@@ -379,6 +223,11 @@ def main() -> int:
         print('pandas is not installed, so its figure is left out (it is for information '
               'only: .venv/bin/pip install pandas to include it).')
         args.skip_pandas = True
+    return args
+
+
+def data_files(args) -> tuple[Path, dict[str, Path]]:
+    """The work folder and the files in it: generated, or an earlier run's with --reuse."""
     work = args.workdir or Path(tempfile.mkdtemp(prefix='flowdesk-bench-load-'))
     work.mkdir(parents=True, exist_ok=True)
     if args.reuse and args.workdir and (work / 'responses.csv').exists():
@@ -387,6 +236,12 @@ def main() -> int:
     else:
         print(f'Generating {args.rows:,} responses ({args.shape} shape) in {work} …', flush=True)
         paths = generate(work, args.rows, args.shape)
+    return work, paths
+
+
+def main() -> int:
+    args = parse_args()
+    work, paths = data_files(args)
     size_mb = paths['responses'].stat().st_size / 1e6
     print(f'responses.csv: {size_mb:,.1f} MB', flush=True)
     backends = ([] if args.skip_sqlite else ['sqlite']) + (['postgresql'] if args.pg else [])
@@ -410,14 +265,4 @@ def main() -> int:
 
 
 if __name__ == '__main__':
-    if len(sys.argv) > 1 and sys.argv[1] == '--child':
-        kind, backend, target, path = sys.argv[2:6]
-        outcome = CHILDREN[kind](backend, target, path)
-        outcome['max_rss_mb'] = peak_rss_mb()
-        # A large load checks its rows in a second process (app/loading/parse_process.py):
-        # its CPU time counts too.
-        outcome['child_cpu_seconds'] = cpu_seconds(resource.RUSAGE_CHILDREN)
-        outcome['cpu_seconds'] = cpu_seconds(resource.RUSAGE_SELF) + outcome['child_cpu_seconds']
-        print(json.dumps(outcome))
-        sys.exit(0)
-    sys.exit(main())
+    sys.exit(main_or_child(main, CHILDREN))

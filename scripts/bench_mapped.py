@@ -70,8 +70,8 @@ def child(backend: str, target: str, path: str) -> dict:
     """The mapped load, timed (run by bench_load.py as a child process)."""
     import time
 
-    import bench_load
-    app = bench_load.make_app(backend, target)
+    from bench_load_children import make_app
+    app = make_app(backend, target)
     with app.app_context():
         from app.loading import LoadRequest, run_load
         started, cpu = time.perf_counter(), time.process_time()

@@ -22,7 +22,8 @@ each on its own copy of the same data, the cutoff being the time that leaves the
   secure_delete);
 - reference (b): the product's archive writing alone (no delete), into a folder of its own.
 SQLite copies are file copies of the seeded databases (checkpointed); the PostgreSQL reference
-table is ``CREATE TABLE (LIKE ... INCLUDING ALL)`` filled from the pristine copy.
+table is ``CREATE TABLE (LIKE ... INCLUDING ALL)`` filled from the pristine copy
+(scripts/bench_purge_copies.py).
 Each measurement runs in its own process, which reports its CPU time and peak RSS (POSIX only:
 ``resource``). On PostgreSQL the delete's CPU is the server's: wall-clock ratios only.
 
@@ -34,10 +35,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
@@ -47,22 +46,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench_load import best, cpu_seconds, peak_rss_mb, spread  # noqa: E402 (scripts/ is on the path)
+from bench_common import best, main_or_child, settle, spread  # noqa: E402 (scripts/ is on the path)
+from bench_common import run_child as run_script_child  # noqa: E402
+from bench_purge_copies import REFERENCE_SCHEMA, copy_sqlite, pg_copies, pg_environ, pg_restore, psql_url  # noqa: E402
 
 TARGET_ROWS_PER_S = 100_000
-PRISTINE_SCHEMA = 'bench_purge_pristine'
-REFERENCE_SCHEMA = 'bench_purge_reference'
-DATABASES = ('app.db', 'ops.db')
 
 
 # -- the app in a child process --------------------------------------------------------------
-def pg_environ() -> dict[str, str]:
-    return {'DATABASE_URL': os.environ['BENCH_DATABASE_URL'],
-            'OPS_DATABASE_URL': os.environ['BENCH_OPS_DATABASE_URL'],
-            'APP_SCHEMA': os.environ.get('BENCH_APP_SCHEMA', 'flowdesk_app'),
-            'OPS_SCHEMA': os.environ.get('BENCH_OPS_SCHEMA', 'flowdesk_ops')}
-
-
 def make_app(backend: str, folder: str, archive: str | None = None, batch_rows: int = 0):
     from app import create_app
     environ = {'FLOWDESK_INSTANCE_PATH': folder, 'LOG_LEVEL': 'WARNING',
@@ -104,18 +95,6 @@ def child_seed(backend: str, folder: str, rows: str) -> dict:
                                       .where(table.c.responded_at < cutoff))
         settle(engine)
     return {'seeded': seeded, 'cutoff': cutoff.isoformat(), 'older': older}
-
-
-def settle(engine) -> None:
-    """Statistics fresh, the WAL folded into the database file (so a file copy is complete)."""
-    if engine.dialect.name == 'postgresql':
-        with engine.connect().execution_options(isolation_level='AUTOCOMMIT') as connection:
-            connection.exec_driver_sql('VACUUM ANALYZE')
-    else:
-        with engine.connect() as connection:
-            connection.exec_driver_sql('ANALYZE')
-            connection.commit()
-            connection.exec_driver_sql('PRAGMA wal_checkpoint(TRUNCATE)')
 
 
 class ThreadClock:
@@ -218,67 +197,8 @@ STEPS = {'sqlite': [('archive', 'reference'), ('engine', 'reference'),
 
 
 def run_child(kind: str, backend: str, folder: Path, spec: str) -> dict:
-    result = subprocess.run([sys.executable, __file__, '--child', kind, backend, str(folder),
-                             spec], capture_output=True, text=True, cwd=ROOT)
-    if result.returncode != 0:
-        raise SystemExit(f'{kind} on {backend} failed:\n{result.stderr[-3000:]}')
-    return json.loads(result.stdout.strip().splitlines()[-1])
-
-
-# -- copies of the seeded data ---------------------------------------------------------------
-def psql_url(url: str) -> str:
-    from sqlalchemy.engine import make_url
-    return make_url(url).set(drivername='postgresql').render_as_string(hide_password=False)
-
-
-def copy_sqlite(pristine: Path, target: Path) -> None:
-    shutil.rmtree(target, ignore_errors=True)
-    target.mkdir(parents=True)
-    for name in DATABASES:
-        shutil.copyfile(pristine / name, target / name)
-
-
-def pg_statements(statements: list[str]) -> None:
-    import psycopg
-    with psycopg.connect(psql_url(os.environ['BENCH_OPS_DATABASE_URL']),
-                         autocommit=True) as connection:
-        for statement in statements:
-            connection.execute(statement)
-
-
-def pg_restore(rows: int) -> None:
-    """An earlier run's purged table refilled from its pristine copy, when that has ``rows``."""
-    import psycopg
-    with psycopg.connect(psql_url(os.environ['BENCH_OPS_DATABASE_URL'])) as connection:
-        kept = connection.execute('SELECT to_regclass(%s)', (f'{PRISTINE_SCHEMA}.responses',))
-        if kept.fetchone()[0] is None or connection.execute(
-                f'SELECT count(*) FROM {PRISTINE_SCHEMA}.responses').fetchone()[0] != rows:
-            return
-    pg_copies(first=False, refill=True, copy=False)
-
-
-def pg_copies(first: bool, refill: bool, copy: bool = True) -> None:
-    """The pristine table (``first``: taken afresh from the seeded one), the product's table
-    refilled from it (``refill``: after a purge), and (``copy``) the reference table: the same
-    columns and indexes, the same rows."""
-    schema = pg_environ()['OPS_SCHEMA']
-    ops = f'"{schema}".responses'
-    pristine, reference = f'{PRISTINE_SCHEMA}.responses', f'{REFERENCE_SCHEMA}.responses'
-    statements = [f'CREATE SCHEMA IF NOT EXISTS {PRISTINE_SCHEMA}',
-                  f'CREATE SCHEMA IF NOT EXISTS {REFERENCE_SCHEMA}']
-    if first:
-        statements.append(f'DROP TABLE IF EXISTS {pristine}')
-    if refill:
-        statements += [f'DELETE FROM "{schema}".response_versions',
-                       f'TRUNCATE {ops}', f'INSERT INTO {ops} SELECT * FROM {pristine}']
-    else:
-        statements.append(f'CREATE TABLE IF NOT EXISTS {pristine} AS SELECT * FROM {ops}')
-    if copy:
-        statements += [f'DROP TABLE IF EXISTS {reference}',
-                       f'CREATE TABLE {reference} (LIKE {ops} INCLUDING ALL)',
-                       f'INSERT INTO {reference} SELECT * FROM {pristine}',
-                       f'VACUUM ANALYZE {ops}', f'VACUUM ANALYZE {reference}']
-    pg_statements(statements)
+    """One measurement (CHILDREN) in a process of its own."""
+    return run_script_child(__file__, kind, backend, folder, spec)
 
 
 # -- the run -----------------------------------------------------------------------------------
@@ -391,11 +311,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == '__main__':
-    if len(sys.argv) > 1 and sys.argv[1] == '--child':
-        kind, backend, folder, spec = sys.argv[2:6]
-        outcome = CHILDREN[kind](backend, folder, spec)
-        outcome['max_rss_mb'] = peak_rss_mb()
-        outcome['cpu_seconds'] = cpu_seconds(resource.RUSAGE_SELF)
-        print(json.dumps(outcome))
-        sys.exit(0)
-    sys.exit(main())
+    sys.exit(main_or_child(main, CHILDREN))
