@@ -84,12 +84,15 @@ def id_lookups(session, total: int) -> list[str]:
 
 def search_words(session) -> dict:
     """The rare word (a correlation id found in one reason), its flow and status, and the flow
-    of the newest response whose reason holds the common word."""
+    of the newest response whose reason holds the common word. The demo shape has neither
+    (about 30 reasons, no ids): then the rare word matches nothing and both flows are the
+    first flow, so every URL still names a flow that exists."""
     import re
 
     from sqlalchemy import select
 
-    from app.models import ErrorReason, Response
+    from app.models import ErrorReason, Flow, Response
+    first_flow = session.scalar(select(Flow.flow_code).order_by(Flow.flow_code).limit(1))
     reason = session.scalar(select(ErrorReason.error_reason).where(
         ErrorReason.error_reason.like('%correlation id %')).limit(1))
     rare = re.search(r'correlation id ([0-9a-f]{12})', reason).group(1) if reason else 'zzqq'
@@ -98,8 +101,9 @@ def search_words(session) -> dict:
     common_flow = session.scalar(select(Response.flow_code).where(
         Response.error_reason.like(f'%{COMMON_WORD}%'))
         .order_by(Response.responded_at.desc()).limit(1))
-    return {'rare': rare, 'rare_flow': rare_row.flow_code if rare_row else 'NONE',
-            'rare_status': rare_row.status if rare_row else 'ERROR', 'common_flow': common_flow}
+    return {'rare': rare, 'rare_flow': rare_row.flow_code if rare_row else first_flow,
+            'rare_status': rare_row.status if rare_row else 'ERROR',
+            'common_flow': common_flow or first_flow}
 
 
 def search_cases(words: dict) -> dict[str, list[str]]:
