@@ -35,14 +35,11 @@ def run_load(request: LoadRequest, progress: Progress | None = None) -> LoadOutc
                           f'{request.profile.dataset}, not to {spec.name}.')
     if request.sha256 is None or request.size is None:
         request.sha256, request.size = file_sha256(request.path)
-    if not request.dry_run and not request.allow_duplicate:
-        previous = previous_identical(spec.name, request.sha256)
-        if previous is not None:
-            raise DuplicateFile(
-                f'This file is identical (same SHA-256) to the one loaded into {spec.name} as '
-                f'batch #{previous.id} on {format_datetime(previous.started_at)} by '
-                f'{previous.loaded_by}. Load it again only if that is what you mean.', previous)
+    refuse_identical(spec.name, request)
     with hold_lock(spec.name, request.lock_wait_seconds) as lock:
+        # Again under the lock: the same file may have been loaded while this load waited
+        # for it (two admins, or an inbox and an upload, with the same export).
+        refuse_identical(spec.name, request)
         batch_id = start_batch(lock, dataset=spec.name, mode=request.mode,
                                dry_run=request.dry_run, file_name=request.file_name[:260],
                                file_size=request.size, sha256=request.sha256,
@@ -57,3 +54,16 @@ def run_load(request: LoadRequest, progress: Progress | None = None) -> LoadOutc
                      detail[:4000], request.user)
     load_committed.send(current_app._get_current_object(), dataset=spec.name, outcome=outcome)
     return outcome
+
+
+def refuse_identical(dataset: str, request: LoadRequest) -> None:
+    """Raise DuplicateFile when the same file (same SHA-256) has already been loaded into the
+    dataset, unless the request is a dry run or says to load it again."""
+    if request.dry_run or request.allow_duplicate:
+        return
+    previous = previous_identical(dataset, request.sha256)
+    if previous is not None:
+        raise DuplicateFile(
+            f'This file is identical (same SHA-256) to the one loaded into {dataset} as '
+            f'batch #{previous.id} on {format_datetime(previous.started_at)} by '
+            f'{previous.loaded_by}. Load it again only if that is what you mean.', previous)
