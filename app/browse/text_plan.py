@@ -228,6 +228,19 @@ def count_costs(matches: ReasonMatches, filtered: float, need: int,
     return walk, lookup
 
 
+def walk_sees_more(matches: ReasonMatches, filtered: float, need: int, entry_budget: int,
+                   row_budget: int) -> bool:
+    """Whether a count that may read ``row_budget`` rows of the other filters (testing each
+    row's reason) finds more of the first ``need`` matches than one that may read
+    ``entry_budget`` matching dictionary entries. The walk sees the share of the matches its
+    rows hold; the entries see their share of the matches. On a tie (both reach ``need``) the
+    entries are read: they stop sooner for a common word."""
+    walk_sees = matches.filtered * min(1.0, row_budget / max(filtered, 1.0))
+    entries = max(matches.entries, 1.0)
+    lookup_sees = matches.filtered * min(1.0, entry_budget / entries)
+    return min(need, walk_sees) > min(need, lookup_sees)
+
+
 def dictionary_entries() -> float:
     """About how many entries the error-reason dictionary holds (PostgreSQL's statistics)."""
     table = qualified_name(ErrorReason.__table__, 'ops')

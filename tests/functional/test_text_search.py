@@ -1,12 +1,10 @@
 """Text search at any cardinality (app/browse/text_plan.py, text_search.py, search_index.py),
 on SQLite and PostgreSQL: the right rows for common, rare and absent words, special characters
 and case; the lookup through the dictionary's text index and the walk in page order give the
-same rows for the same query (pages, exports, the API and the count); counts exact or capped;
-the text index kept by every writer and search still right without it."""
+same rows for the same query (pages, exports and the API); the text index kept by every writer
+and search still right without it. Counts: test_text_search_counts.py."""
 from __future__ import annotations
 
-import csv
-import io
 import re
 from datetime import datetime, timedelta
 from unittest import mock
@@ -26,98 +24,12 @@ from app.reason_text_index import create_text_index, drop_text_index, forget, ha
 from app.seeding import seed_demo
 from app.summary import refresh_after_write
 from tests.base import FlowdeskTestCase, on_every_backend
-
-#: Reasons whose characters LIKE would read as wildcards or the index might fold.
-SPECIAL_REASONS = [
-    'Discount 50% off applied', 'Discount 50 off applied',
-    'file a_b.csv missing', 'file axb.csv missing',
-    'O\'Brien said "stop" twice', 'path C:\\temp\\in was locked',
-    'bracket [x] here', 'bracket x] here',
-    'Ümlaut failure in Zürich', 'ümlaut FAILURE in zürich',
-    'MiXeD CaSe Needle found', 'Kelvin \u212a sign in the reading',
-]
-QUERIES = ['timeout', 'TIMEOUT', 'Timeout', 'correlation id', '50%', '50 o', 'a_b', "O'Brien",
-           '"stop"', 'C:\\temp', '[x]', 'x] h', 'Ümlaut', 'ümlaut', 'ZÜRICH', 'needle',
-           'case ne', 'kelvin k', 'zzqq-nothing', '%%%', '___']
-
-
-def fold(dialect: str, value: str) -> str:
-    """What the engine's case-insensitive match ignores: ASCII case on SQLite (LIKE), case on
-    PostgreSQL (ILIKE)."""
-    if dialect == 'postgresql':
-        return value.lower()
-    return ''.join(ch.lower() if 'A' <= ch <= 'Z' else ch for ch in value)
+from tests.functional.text_search_data import QUERIES, SPECIAL_REASONS, TextSearchCase
 
 
 @on_every_backend
-class TextSearchTest(FlowdeskTestCase):
-    """Realistic-shape demo data (mostly distinct reasons) plus reasons with special
-    characters, seeded once for the class."""
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        summary = seed_demo(flows=12, responses=3000, force=True, shape='realistic')
-        with db.engines['ops'].begin() as connection:
-            flow = connection.scalar(select(Flow.flow_code).order_by(Flow.flow_code))
-            writer = writer_for(connection, RESPONSES, summary.batch_id)
-            start = summary.last - timedelta(days=3)
-            writer.insert([(9_000_000 + index, flow, start + timedelta(minutes=index), 'ERROR', 1,
-                            10, reason, 100, None, None, summary.batch_id, reason_hash(reason))
-                           for index, reason in enumerate(SPECIAL_REASONS)])
-            writer.finish_writes()
-            refresh_after_write(connection)
-
-    @staticmethod
-    def empty_tables() -> None:
-        db.session.remove()
-
-    # -- the obvious answer -------------------------------------------------------------------
-    def dialect(self) -> str:
-        return db.engines['ops'].dialect.name
-
-    def expected(self, needle: str, **where) -> list[int]:
-        """Ids matching ``needle`` (reason, or flow code/name), newest first, by reading every
-        row in Python."""
-        dialect = self.dialect()
-        wanted = fold(dialect, needle)
-        flows = {code for code, name in db.session.execute(select(Flow.flow_code, Flow.name))
-                 if needle.lower() in code.lower() or needle.lower() in name.lower()}
-        rows = db.session.execute(select(Response.response_id, Response.flow_code,
-                                         Response.status, Response.responded_at,
-                                         Response.error_reason)).all()
-        found = [row for row in rows
-                 if (row.flow_code in flows or wanted in fold(dialect, row.error_reason or ''))
-                 and all(getattr(row, name) in values for name, values in where.items())]
-        found.sort(key=lambda row: (row.responded_at, row.response_id), reverse=True)
-        return [row.response_id for row in found]
-
-    def api_ids(self, **params) -> list[int]:
-        """Every id the API lists, following its cursors."""
-        ids, cursor = [], None
-        while True:
-            query = {**params, 'size': 500, **({'cursor': cursor} if cursor else {})}
-            response = self.client.get('/api/v1/responses', query_string=query)
-            self.assertEqual(response.status_code, 200, response.get_data(as_text=True))
-            body = response.get_json()
-            ids += [item['response_id'] for item in body['items']]
-            cursor = body.get('next_cursor')
-            if not cursor:
-                return ids
-
-    def api_count(self, **params) -> dict:
-        response = self.client.get('/api/v1/responses', query_string={**params, 'size': 1})
-        self.assertEqual(response.status_code, 200, response.get_data(as_text=True))
-        return response.get_json()['count']
-
-    def export_ids(self, **params) -> list[int]:
-        response = self.client.get('/responses/export.csv', query_string=params)
-        self.assertEqual(response.status_code, 200)
-        reader = csv.DictReader(io.StringIO(response.get_data(as_text=True).lstrip('\ufeff')))
-        return [int(row['response_id']) for row in reader]
-
-    def forced(self, strategy: str):
-        return mock.patch.object(text_plan, 'page_strategy', lambda *_args: strategy)
+class TextSearchTest(TextSearchCase):
+    """The right rows, whichever way they are found."""
 
     # -- right rows -----------------------------------------------------------------------------
     @parameterized.expand([(query,) for query in QUERIES])
@@ -206,81 +118,6 @@ class TextSearchTest(FlowdeskTestCase):
         for strategy in (text_plan.WALK, text_plan.LOOKUP):
             with self.subTest(strategy=strategy), self.forced(strategy):
                 self.assertEqual(sorted(self.api_ids(**params)), sorted(expected))
-
-    # -- counts -----------------------------------------------------------------------------------
-    @parameterized.expand([('timeout',), ('50%',), ('zzqq-nothing',), ('correlation id',)])
-    def test_count_is_exact_below_the_cap(self, query):
-        self.assertEqual(self.api_count(q=query),
-                         {'value': len(self.expected(query)), 'capped': False})
-        self.assertEqual(self.api_count(q=query, status='ERROR'),
-                         {'value': len(self.expected(query, status={'ERROR'})), 'capped': False})
-
-    def test_count_of_a_word_naming_flows_is_the_same_whichever_way_it_counts(self):
-        """A word in flow names counts in one statement (flow or reason); walking and looking
-        the reasons up give the same number, exact below the cap and capped above it."""
-        name = db.session.scalar(select(Flow.name).order_by(Flow.flow_code))
-        word = next(part for part in re.split(r'[^A-Za-z]+', name) if len(part) >= 3)
-        matches = len(self.expected(word))
-        self.assertGreater(matches, 40)
-        for costs, strategy in (((1, 2), text_plan.WALK), ((2, 1), text_plan.LOOKUP)):
-            with self.subTest(strategy=strategy), \
-                    mock.patch.object(text_plan, 'count_costs', lambda *_args, c=costs, **_kw: c):
-                self.assertEqual(self.api_count(q=word), {'value': matches, 'capped': False})
-                with mock.patch.object(text_search, 'TEXT_COUNT_CAP', 40):
-                    self.assertEqual(self.api_count(q=word), {'value': 40, 'capped': True})
-
-    def test_count_is_capped_above_the_cap_whichever_way_it_counts(self):
-        matches = len(self.expected('correlation id'))
-        self.assertGreater(matches, 40)
-        with mock.patch.object(text_search, 'TEXT_COUNT_CAP', 40):
-            self.assertEqual(self.api_count(q='correlation id'), {'value': 40, 'capped': True})
-            with mock.patch.object(text_search, 'COUNT_BUDGET', 10**6):
-                self.assertEqual(self.api_count(q='correlation id', status='ERROR')['value'],
-                                 min(40, len(self.expected('correlation id',
-                                                           status={'ERROR'}))))
-        with mock.patch.object(text_search, 'TEXT_COUNT_CAP', matches + 5):
-            self.assertEqual(self.api_count(q='correlation id'),
-                             {'value': matches, 'capped': False})
-
-    def test_the_count_is_the_same_through_the_index_or_in_storage_order(self):
-        """A streamed count reads the dictionary's matching entries through the text index or
-        in storage order (PostgreSQL, for common words): the same count either way."""
-        streamed = {'count_costs': lambda *_args, **_kw: (10**9, 1)}
-        for word, where in (('correlation id', {}), ('correlation id', {'status': 'ERROR'}),
-                            ('timeout', {})):
-            answers = []
-            for through_index in (True, False):
-                with mock.patch.multiple(text_plan, SAMPLE=2, **streamed), \
-                        mock.patch.object(text_plan, 'index_pays_for_stream',
-                                          return_value=through_index), \
-                        mock.patch.multiple(text_search, STREAM_BATCH=3, TEXT_COUNT_CAP=25), \
-                        mock.patch.object(text_search, '_batched_count',
-                                          wraps=text_search._batched_count) as batched:
-                    answers.append(self.api_count(q=word, **where))
-                if self.dialect() == 'postgresql':
-                    self.assertEqual(batched.call_args.args[-1], through_index)
-            with self.subTest(word=word, **where):
-                self.assertEqual(answers[0], answers[1])
-                expected = len(self.expected(word, **{k: {v} for k, v in where.items()}))
-                self.assertEqual(answers[0], {'value': min(expected, 25),
-                                              'capped': expected > 25})
-
-    def test_count_past_its_budget_says_at_least(self):
-        matches = len(self.expected('correlation id'))
-        with mock.patch.multiple(text_search, COUNT_BUDGET=4, STREAM_BATCH=2), \
-                mock.patch.object(text_plan, 'count_costs', lambda *_args: (10**9, 10**9)):
-            found = self.api_count(q='correlation id')
-        self.assertTrue(found['capped'])
-        self.assertLessEqual(found['value'], matches)
-        self.assertGreater(found['value'], 0)
-
-    def test_page_shows_the_capped_count(self):
-        with mock.patch.object(text_search, 'TEXT_COUNT_CAP', 40):
-            self.assertPageContains(self.client.get('/responses?q=correlation+id&size=25'),
-                                    '<strong>40+</strong>')
-            # never fewer than the page lists: 50 rows and a next page are at least 51
-            self.assertPageContains(self.client.get('/responses?q=correlation+id&size=50'),
-                                    '<strong>51+</strong>')
 
     # -- property: both ways agree on any piece of any reason ----------------------------------------
     def test_any_piece_of_a_reason_finds_the_same_rows_both_ways(self):
@@ -500,20 +337,6 @@ class StrategyChoiceTest(FlowdeskTestCase):
         self.assertEqual(text_plan.page_strategy(self.matches(rows, filtered), other_rows, 51),
                          expected)
 
-    def test_counting_streams_so_a_common_word_counts_cheaply_by_lookup(self):
-        walk, lookup = text_plan.count_costs(self.matches(40_000, 40_000), 2_000_000, 1001)
-        self.assertLess(lookup, walk)
-        self.assertLess(lookup, text_search.COUNT_BUDGET)
-
-    def test_a_count_in_one_statement_pays_for_every_matching_entry(self):
-        """A word naming busy flows: streamed, the lookup would stop after a few entries, but
-        one statement naming the dictionary match reads all of them first, so it walks."""
-        matches = text_plan.ReasonMatches(None, 12_000, 200_000, 200_000)
-        walk, streamed = text_plan.count_costs(matches, 2_000_000, 1001)
-        self.assertLess(streamed, walk)
-        walk, whole = text_plan.count_costs(matches, 2_000_000, 1001, streamed=False)
-        self.assertLess(walk, whole)
-
     def test_time_share(self):
         span = (datetime(2026, 1, 1), datetime(2026, 1, 11))
         from app.browse.filters import ResponseFilter
@@ -522,21 +345,3 @@ class StrategyChoiceTest(FlowdeskTestCase):
             self.assertAlmostEqual(text_plan.time_share(
                 ResponseFilter(start=datetime(2026, 1, 9))), 0.2)
             self.assertEqual(text_plan.time_share(ResponseFilter(end=datetime(2025, 1, 1))), 0.0)
-
-    @parameterized.expand([
-        # the measured cases: 3.2M entries, planner estimates 289,000 and 161,000
-        ('common word, big dictionary', 'timeout', 289_000, 3_200_000, False),
-        ('two words, big dictionary', 'deadlock victim', 161_000, 3_200_000, False),
-        ('rare word, big dictionary', '0af3c9e1d2b4', 300, 3_200_000, True),
-        ('common word, small dictionary', 'timeout', 2_000, 20_000, True),
-        ('no statistics yet', 'timeout', 500, 0, True),
-    ])
-    def test_a_streamed_count_reads_the_dictionary_in_storage_order_for_common_words(
-            self, _name, word, entries, dictionary, through_index):
-        """PostgreSQL's trigram index finds every matching entry before the first comes back
-        (a bitmap, a pass per trigram); for a word in a twentieth of a big dictionary a read in
-        storage order reaches the count's budget of entries sooner."""
-        with mock.patch.object(text_plan, 'dictionary_entries', return_value=dictionary):
-            self.assertIs(text_plan.index_pays_for_stream(word, entries,
-                                                          text_search.COUNT_BUDGET),
-                          through_index)
