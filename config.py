@@ -183,7 +183,16 @@ class Config:
         self.SECRET_KEY = env.get('SECRET_KEY', DEV_SECRET_KEY)
         self.FLOWDESK_VERSION = env.get('FLOWDESK_VERSION') or _read_version()
         self.INSTANCE_PATH = Path(env.get('FLOWDESK_INSTANCE_PATH') or INSTANCE_DIR)
+        self._read_databases(env)
+        self._read_identity(env)
+        self._read_data_and_loads(env)
+        self._read_jobs(env)
+        self._read_alerts(env)
+        self._read_logging(env)
+        self._read_web(env)
 
+    def _read_databases(self, env) -> None:
+        """The two binds: the app's own database and the operational data, with their schemas."""
         # Schemas: empty means "no schema" (SQLite, or the login's default schema).
         self.APP_SCHEMA = env.get('APP_SCHEMA') or None
         self.OPS_SCHEMA = env.get('OPS_SCHEMA') or None
@@ -210,7 +219,8 @@ class Config:
         }
         self.SQLALCHEMY_TRACK_MODIFICATIONS = False
 
-        # Identity (Windows Authentication through IIS; see README "Identity").
+    def _read_identity(self, env) -> None:
+        """Who is who (Windows Authentication through IIS; README "Identity")."""
         self.FLOWDESK_ADMINS = [login.strip() for login in env.get('FLOWDESK_ADMINS', '').split(',')
                                 if login.strip()]
         self.FLOWDESK_DEFAULT_DOMAIN = env.get('FLOWDESK_DEFAULT_DOMAIN', 'CORP')
@@ -218,7 +228,8 @@ class Config:
         self.FLOWDESK_DEV_USER = env.get('FLOWDESK_DEV_USER', '')
         self.FLOWDESK_ALLOW_TEST_LOGIN = env_flag(env, 'FLOWDESK_ALLOW_TEST_LOGIN', False)
 
-        # Data and loads.
+    def _read_data_and_loads(self, env) -> None:
+        """Times, loads, retention, exports and the dashboard's cache."""
         self.DATA_TIMEZONE = env.get('DATA_TIMEZONE', 'UTC')
         self.DISPLAY_TIMEZONE = env.get('DISPLAY_TIMEZONE', 'UTC')
         #: A loaded time later than now plus this many minutes is refused (clocks differ a little).
@@ -251,7 +262,8 @@ class Config:
         #: How long one process reuses the dashboard's figures (a load shows at once anyway).
         self.DASHBOARD_CACHE_SECONDS = env_int(env, 'DASHBOARD_CACHE_SECONDS', 60)
 
-        # Scheduled jobs and inbox folders (README "Scheduled jobs and inboxes").
+    def _read_jobs(self, env) -> None:
+        """Scheduled jobs and inbox folders (README "Scheduled jobs and inboxes")."""
         #: How often the scheduler is expected to tick; three missed ticks raise the alarm.
         self.JOBS_TICK_INTERVAL_SECONDS = env_int(env, 'JOBS_TICK_INTERVAL_SECONDS', 60)
         self.JOB_RUNS_KEEP_DAYS = env_int(env, 'JOB_RUNS_KEEP_DAYS', 30)
@@ -260,7 +272,8 @@ class Config:
         #: No new inbox file is picked up once a tick has run this long.
         self.INBOX_TICK_SECONDS = env_int(env, 'INBOX_TICK_SECONDS', 50)
 
-        # Alerts: delivery of incident notices by the jobs tick (README "Alerts and incidents").
+    def _read_alerts(self, env) -> None:
+        """Delivery of incident notices by the jobs tick (README "Alerts and incidents")."""
         self.MAIL_SERVER = env.get('MAIL_SERVER', '')
         self.MAIL_PORT = env_int(env, 'MAIL_PORT', 25)
         self.MAIL_USE_TLS = env_flag(env, 'MAIL_USE_TLS', False)
@@ -278,11 +291,13 @@ class Config:
         #: Followers' e-mail address when their profile has none, e.g. {user}@corp.example
         self.FLOWDESK_EMAIL_PATTERN = env.get('FLOWDESK_EMAIL_PATTERN', '')
 
-        # Logging: production writes a rotating file because wfastcgi swallows stderr.
+    def _read_logging(self, env) -> None:
+        """Production writes a rotating file because wfastcgi swallows stderr."""
         self.LOG_LEVEL = env.get('LOG_LEVEL', 'INFO').upper()
         self.LOG_FILE = env.get('LOG_FILE') or ''
 
-        # Sessions and forms.
+    def _read_web(self, _env) -> None:
+        """Sessions and forms."""
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = 'Lax'
         self.SESSION_COOKIE_SECURE = False
