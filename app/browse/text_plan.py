@@ -231,14 +231,17 @@ def count_costs(matches: ReasonMatches, filtered: float, need: int,
 def walk_sees_more(matches: ReasonMatches, filtered: float, need: int, entry_budget: int,
                    row_budget: int) -> bool:
     """Whether a count that may read ``row_budget`` rows of the other filters (testing each
-    row's reason) finds more of the first ``need`` matches than one that may read
-    ``entry_budget`` matching dictionary entries. The walk sees the share of the matches its
-    rows hold; the entries see their share of the matches. On a tie (both reach ``need``) the
-    entries are read: they stop sooner for a common word."""
-    walk_sees = matches.filtered * min(1.0, row_budget / max(filtered, 1.0))
-    entries = max(matches.entries, 1.0)
-    lookup_sees = matches.filtered * min(1.0, entry_budget / entries)
-    return min(need, walk_sees) > min(need, lookup_sees)
+    row's reason) finds more of the matches than one that may read ``entry_budget`` matching
+    dictionary entries: the walk sees the share of the filters' rows it reads, the entries
+    the share of the entries. The shares are compared, not the matches they would find: the
+    sample's estimate of the matches a selective filter keeps is too rough (often none of 64
+    entries has a row of the flow). When both would reach ``need`` the entries are read: they
+    stop sooner for a common word."""
+    walk_share = min(1.0, row_budget / max(filtered, 1.0))
+    entry_share = min(1.0, entry_budget / max(matches.entries, 1.0))
+    if min(walk_share, entry_share) * matches.filtered >= need:
+        return False
+    return walk_share > entry_share
 
 
 def dictionary_entries() -> float:

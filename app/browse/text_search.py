@@ -34,11 +34,11 @@ COUNT_BUDGET = 2_000
 #: Dictionary entries per step of a streamed count (far below SQL Server's 2,100 parameters).
 STREAM_BATCH = 500
 #: A count may instead walk at most this many rows of the other filters (flow, status, time
-#: range), testing each row's own reason. A walked row costs about a tenth of an entry counted
-#: through the reason index (2M realistic responses on PostgreSQL: 12,300 rows of one flow in
-#: 20 ms, against 2,000 entries in 45 ms), so where those filters keep few rows the walk sees
-#: far more of the matches in the same time (text_plan.walk_sees_more).
-WALK_BUDGET = 20_000
+#: range), testing each row's own reason. A walked row is a random table read: at 20M realistic
+#: responses on PostgreSQL (128 MB of shared buffers) 5,000 rows of one flow took 50-70 ms,
+#: against 130 ms for the 2,000 entries; where those filters keep few rows the walk sees far
+#: more of the matches (text_plan.walk_sees_more).
+WALK_BUDGET = 5_000
 
 
 def memo(key, compute):

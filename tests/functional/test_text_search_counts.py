@@ -214,6 +214,8 @@ class CountChoiceTest(FlowdeskTestCase):
         ('no other filter: both reach the cap', 16_050, 191_800, 2_000_000, False),
         ('status ERROR: both reach the cap', 16_050, 191_800, 337_199, False),
         ('a month of a rarer word', 12_840, 1_067, 166_183, False),
+        ('a flow of timeouts: both reach the cap', 16_050, 191_800, 24_646, False),
+        ("the sample saw none of the flow's rows", 160_500, 0, 22_743, True),
     ])
     def test_a_count_walks_the_other_filters_rows_where_it_sees_more_matches(
             self, _name, entries, filtered_matches, filtered_rows, walks):
