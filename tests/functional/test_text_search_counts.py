@@ -6,6 +6,7 @@ the choice between them, on figures."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from unittest import mock
 
 from parameterized import parameterized
@@ -119,8 +120,11 @@ class TextSearchCountTest(TextSearchCase):
 
     def setUp(self):
         super().setUp()
-        self.flow_of = dict(db.session.execute(select(text_search.Response.response_id,
-                                                      text_search.Response.flow_code)).all())
+        rows = db.session.execute(select(text_search.Response.response_id,
+                                         text_search.Response.flow_code,
+                                         text_search.Response.responded_at)).all()
+        self.flow_of = {row.response_id: row.flow_code for row in rows}
+        self.time_of = {row.response_id: row.responded_at for row in rows}
 
     def test_a_walk_of_a_flows_rows_counts_exactly_and_caps(self):
         flow, matches = self.busiest_flow()
@@ -154,6 +158,26 @@ class TextSearchCountTest(TextSearchCase):
                 mock.patch.object(text_search, 'WALK_BUDGET', flow_rows):
             self.assertEqual(self.api_count(q='timeout', flow=flow),
                              {'value': matches, 'capped': False})
+
+    def test_a_count_over_a_time_range_walks_its_newest_rows(self):
+        last = db.session.scalar(select(text_search.Response.responded_at).order_by(
+            text_search.Response.responded_at.desc()).limit(1))
+        since = (last - timedelta(days=200)).strftime('%Y-%m-%dT%H:%M:%SZ')
+        matches = len([i for i in self.expected('timeout')
+                       if self.time_of[i] >= last - timedelta(days=200)])
+        rows = sum(1 for at in self.time_of.values() if at >= last - timedelta(days=200))
+        self.assertGreater(matches, 5)
+        with mock.patch.multiple(text_plan, SAMPLE=2, walk_sees_more=_always,
+                                 count_costs=_not_in_one_statement), \
+                mock.patch.object(text_search, '_bounded_walk_count',
+                                  wraps=text_search._bounded_walk_count) as walked:
+            self.assertEqual(self.api_count(q='timeout', **{'from': since}),
+                             {'value': matches, 'capped': False})
+            with mock.patch.object(text_search, 'TIME_WALK_BUDGET', rows // 3):
+                found = self.api_count(q='timeout', **{'from': since})
+        self.assertEqual(walked.call_args.args[-1], rows // 3)
+        self.assertTrue(found['capped'])
+        self.assertLess(found['value'], matches)
 
     def test_the_walk_and_the_entries_give_the_same_count(self):
         flow, _matches = self.busiest_flow()
@@ -223,3 +247,22 @@ class CountChoiceTest(FlowdeskTestCase):
         self.assertIs(text_plan.walk_sees_more(matches, filtered_rows, 1001,
                                                text_search.COUNT_BUDGET,
                                                text_search.WALK_BUDGET), walks)
+
+    @parameterized.expand([
+        # NullReference in the last 30 days: 12,840 entries at 2M, 128,630 at 20M
+        ('2M', 12_840, 166_183),
+        ('20M', 128_630, 1_660_769),
+    ])
+    def test_a_time_range_alone_is_walked_further(self, _name, entries, filtered_rows):
+        """Through the time index rows come many to a page, so a time range alone gets the
+        larger budget, and with it the walk sees more than the entries."""
+        from app.browse.filters import ResponseFilter
+        self.assertEqual(text_search.walk_budget(ResponseFilter(text='x', range='30d')),
+                         text_search.TIME_WALK_BUDGET)
+        self.assertEqual(text_search.walk_budget(ResponseFilter(text='x', flows=('F1',))),
+                         text_search.WALK_BUDGET)
+        matches = text_plan.ReasonMatches(None, entries, entries, entries / 12)
+        for budget, walks in ((text_search.TIME_WALK_BUDGET, True),
+                              (text_search.WALK_BUDGET, False)):
+            self.assertIs(text_plan.walk_sees_more(matches, filtered_rows, 1001,
+                                                   text_search.COUNT_BUDGET, budget), walks)
