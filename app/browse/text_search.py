@@ -181,16 +181,22 @@ def _bounded_walk_count(text: str, other_conditions: list, cap: int,
     an order PostgreSQL may scan the table from its oldest rows for a recent time range (7.8 s
     at 20M). The text is tested outside the limited rows, so no engine can turn the walk into a
     search of the whole table."""
-    walked = (select(Response.error_reason).where(*other_conditions)
-              .order_by(Response.responded_at.desc(), Response.response_id.desc())
-              .limit(budget).subquery())
-    counted = int(ops_scalar(select(func.count()).select_from(
-        select(literal(1)).select_from(walked)
-        .where(contains(dialect_name(), walked.c.error_reason, text))
-        .limit(cap + 1).subquery())))
+    counted = int(ops_scalar(bounded_walk(dialect_name(), text, other_conditions, cap, budget)))
     if counted > cap:
         return counted, True
     return counted, int(ops_scalar(limited_count(other_conditions, budget))) <= budget
+
+
+def bounded_walk(dialect: str, text: str, where: list, cap: int, budget: int):
+    """The bounded walk's statement: matches among the newest ``budget`` rows meeting
+    ``where``, counted up to ``cap + 1``."""
+    walked = (select(Response.error_reason).where(*where)
+              .order_by(Response.responded_at.desc(), Response.response_id.desc())
+              .limit(budget).subquery())
+    return select(func.count()).select_from(
+        select(literal(1)).select_from(walked)
+        .where(contains(dialect, walked.c.error_reason, text))
+        .limit(cap + 1).subquery())
 
 
 def _streamed_count(text: str, other_conditions: list, cap: int,

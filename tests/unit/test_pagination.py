@@ -167,6 +167,18 @@ class MssqlCompileTests(FlowdeskTestCase):
         self.assertIn('reason_hash IS NOT NULL AND [ops].[responses].reason_hash IN (-250, ', batch)
         self.assertNotIn('LIMIT', batch)
 
+    def test_bounded_walk_count(self):
+        from app.browse.text_search import bounded_walk
+        from app.models import Response
+        sql = self.compile(bounded_walk('mssql', 'timeout', [Response.flow_code == 'F1'],
+                                        1000, 5000))
+        self.assertIn('SELECT TOP 1001 1', sql)
+        self.assertIn('SELECT TOP 5000 [ops].[responses].error_reason', sql)
+        self.assertIn('ORDER BY [ops].[responses].responded_at DESC, '
+                      '[ops].[responses].response_id DESC', sql)
+        self.assertIn("error_reason LIKE N'%timeout%' ESCAPE '\\'", sql)
+        self.assertNotIn('LIMIT', sql)
+
     def check_pages(self, base):
         statements = []
         for sort, segments in keyset.ORDERS.items():
