@@ -3,10 +3,14 @@ the filtered list, the chart fed from the daily summary, and an empty state that
 do."""
 import json
 import re
+from collections import Counter
 from datetime import datetime, time, timedelta
+
+from sqlalchemy import select
 
 from app.browse import dashboard
 from app.clock import utc_now
+from app.extensions import db
 from app.models import Response
 from tests.base import FlowdeskTestCase, on_every_backend
 from tests.functional.browse_data import SeededTestCase
@@ -52,6 +56,22 @@ class DashboardTests(SeededTestCase):
         body = self.client.get('/').get_data(as_text=True)
         self.assertRegex(body, r'href="/responses\?flow=[A-Z0-9_-]+&amp;status=ERROR&amp;range=7d"')
         self.assertRegex(body, r'href="/responses\?q=[^"]+&amp;status=ERROR&amp;range=24h"')
+
+    def test_top_error_reasons_are_the_most_frequent_of_the_last_24_hours(self):
+        now = utc_now()
+        counts = Counter(reason for (reason,) in db.session.execute(
+            select(Response.error_reason).where(Response.status == 'ERROR',
+                                                Response.responded_at >= now - timedelta(hours=24),
+                                                Response.error_reason.is_not(None))))
+        shown = dashboard.top_error_reasons(now)
+        expected = sorted(counts.values(), reverse=True)[:dashboard.TOP_LIMIT]
+        self.assertTrue(shown)
+        self.assertEqual([count for _reason, count in shown], expected)
+        for reason, count in shown:
+            self.assertEqual(counts[reason], count, reason)
+        # every reason more frequent than the last one shown is shown
+        self.assertEqual({reason for reason, count in counts.items() if count > expected[-1]},
+                         {reason for reason, count in shown if count > expected[-1]})
 
     def test_bad_chart_period_is_a_clear_400(self):
         response = self.client.get('/?days=45')
