@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 from hashlib import blake2b
 
-from sqlalchemy import insert, select
+from sqlalchemy import exists, insert, select
 from sqlalchemy.engine import Connection
 
 from .database import qualified_name
@@ -84,6 +84,16 @@ class ReasonDictionary:
             known.clear()
         known.update(fresh)
         return added
+
+    def add_missing_from(self, table, where) -> int:
+        """Add the entries that rows of ``table`` meeting ``where`` name but the dictionary
+        lacks: undo restores rows from their prior versions, and a purge may since have
+        removed an entry no stored row named (app/retention/reasons.py)."""
+        named = table.c.reason_hash
+        missing = (select(table.c.error_reason).distinct()
+                   .where(where, named.is_not(None),
+                          ~exists().where(ErrorReason.reason_hash == named)))
+        return self.add([reason for (reason,) in self.connection.execute(missing)])
 
     def look_up_and_insert(self, fresh: dict[int, str]) -> int:
         hashes = list(fresh)

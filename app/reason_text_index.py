@@ -91,8 +91,8 @@ def sqlite_ddl(fill: bool = True) -> list[str]:
         "content='', columnsize=0, tokenize='trigram case_sensitive 1')",
         HASH_SIZE_SQL,
         ADD_TRIGGER,
-        # Entries are never removed by Flowdesk; should someone delete one, its words go too
-        # (a contentless table forgets a row given the exact values it was given).
+        # A purge removes the entries no response names any more (app/retention/reasons.py);
+        # their words go too (a contentless table forgets a row given the exact values).
         'CREATE TRIGGER IF NOT EXISTS error_reason_words_remove AFTER DELETE ON error_reasons '
         'BEGIN INSERT INTO error_reason_words (error_reason_words, rowid, error_reason) '
         "VALUES ('delete', old.reason_hash, lower(old.error_reason)); END",

@@ -134,6 +134,9 @@ def _restore_before(connection: Connection, spec: DatasetSpec, batch_id: int) ->
     counts.inserted = connection.execute(insert(table).from_select(
         names, select(*[versions.c[name] for name in names]).where(
             mine, versions.c.change == CHANGE_DELETED))).rowcount
+    for column in spec.derived:
+        if column.dictionary is not None:
+            column.dictionary(connection).add_missing_from(versions, mine)
     connection.execute(delete(versions).where(mine))
     if spec.time_column:
         refresh_after_write(connection, days)

@@ -143,8 +143,9 @@ class ErrorReason(db.Model):
     (app/reason_text_index.py), and reads the matching responses through
     ``ix_responses_reason_time``; a load pays one index entry per row with a reason plus the
     trigrams of the reasons it adds, instead of a full-text index over every row. Entries are
-    added by every writer in the same transaction as the rows and never removed (rows kept for
-    undo may still name them)."""
+    added by every writer in the same transaction as the rows; a purge removes those no stored
+    response names any more (app/retention/reasons.py), and undo adds back the entries of the
+    rows it restores."""
     __bind_key__ = 'ops'
     __tablename__ = 'error_reasons'
     __table_args__ = table_args(OPS_SCHEMA_KEY)

@@ -34,6 +34,7 @@ from ..datasets import RESPONSES
 from ..extensions import db
 from ..loading.locks import DatasetLock
 from .archive import archived_ids, month_file, write_month
+from .reasons import prune_reasons
 
 #: SQLite page cache (KiB) of the connection that deletes: PURGE_CACHE_KIB_PER_ROW per row of
 #: a batch, at least PURGE_CACHE_KIB; and SQLite's default (pages). See sqlite_settings.
@@ -63,6 +64,8 @@ class MonthPurge:
     versions: int
     archived: int = 0
     archive: Path | None = None
+    #: error reasons its deleted rows named and no stored response names any more
+    reasons: int = 0
 
 
 @dataclass
@@ -80,12 +83,20 @@ class PurgeOutcome:
     def versions(self) -> int:
         return sum(month.versions for month in self.months)
 
+    @property
+    def reasons(self) -> int:
+        """Error reasons that left the dictionary: no stored response names them any more."""
+        return sum(month.reasons for month in self.months)
+
     def summary(self) -> str:
         text = (f'{"Would delete" if self.dry_run else "Deleted"} {self.responses:,} responses '
                 f'older than {self.cutoff:%Y-%m-%d %H:%M} UTC and {self.versions:,} prior '
                 'versions')
         if self.months and not self.dry_run:
             text += f'; archived in {len(self.months)} monthly file(s)'
+        if self.reasons:
+            text += (f'; {self.reasons:,} error reasons no response names any more left the '
+                     'search dictionary')
         return text
 
 
@@ -136,15 +147,26 @@ def batch_delete(dialect: str, table, condition, batch_rows: int):
 
 
 def delete_in_batches(engine, table, condition, batch_rows: int,
-                      after_batch: Callable[[], None] | None = None) -> int:
+                      after_batch: Callable[[], None] | None = None,
+                      returning=None, on_deleted: Callable | None = None) -> int:
     """Delete the rows matching ``condition``, ``batch_rows`` at a time, each batch its own
-    transaction on one connection (on SQLite with the settings of sqlite_settings)."""
+    transaction on one connection (on SQLite with the settings of sqlite_settings). With
+    ``returning``, each batch returns that column of its rows to ``on_deleted(connection,
+    values)``, inside the batch's transaction."""
     statement = batch_delete(engine.dialect.name, table, condition, batch_rows)
+    if returning is not None:
+        statement = statement.returning(returning)
     total = 0
     with engine.connect() as connection, sqlite_settings(connection, batch_rows):
         while True:
             with connection.begin():
-                deleted = connection.execute(statement).rowcount
+                result = connection.execute(statement)
+                if returning is None:
+                    deleted = result.rowcount
+                else:
+                    values = result.scalars().all()
+                    deleted = len(values)
+                    on_deleted(connection, values)
             total += deleted
             if deleted and after_batch is not None:
                 after_batch()
@@ -219,9 +241,13 @@ def archive_planned(engine, folder: Path, planned: MonthPurge) -> None:
 def delete_planned(engine, planned: MonthPurge, batch_rows: int,
                    after_batch: Callable[[], None] | None) -> None:
     start, end = planned.start, planned.end
-    planned.responses = delete_in_batches(engine, RESPONSES.table,
-                                          in_range(RESPONSES.table, start, end), batch_rows,
-                                          after_batch)
+
+    def prune(connection, hashes) -> None:
+        planned.reasons += prune_reasons(connection, hashes)
+
+    table = RESPONSES.table
+    planned.responses = delete_in_batches(engine, table, in_range(table, start, end),
+                                          batch_rows, after_batch, table.c.reason_hash, prune)
     versions = RESPONSES.version_table
     planned.versions = delete_in_batches(engine, versions, in_range(versions, start, end),
                                          batch_rows)
@@ -285,8 +311,9 @@ def purge_responses(cutoff: datetime, *, dry_run: bool = False, actor: str | Non
 def record_month(planned: MonthPurge, cutoff: datetime, actor: str | None) -> None:
     audit.record(audit.RESPONSES_PURGED, target=f'{planned.month:%Y-%m}', actor=actor, detail=(
         f'{planned.responses:,} responses older than {cutoff:%Y-%m-%d %H:%M} UTC deleted, '
-        f'{planned.versions:,} prior versions pruned; archive {planned.archive or "(none)"} '
-        f'({planned.archived:,} rows added)'))
+        f'{planned.versions:,} prior versions pruned, {planned.reasons:,} error reasons no '
+        f'stored response names removed from the search dictionary; archive '
+        f'{planned.archive or "(none)"} ({planned.archived:,} rows added)'))
     db.session.commit()
 
 

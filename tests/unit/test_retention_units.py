@@ -18,6 +18,7 @@ from app.loading.problems import FileRejected
 from app.loading.sniff import CSV_GZ, detect_kind
 from app.retention.archive import archive_time, archived_ids, write_month
 from app.retention.purge import PURGE_CACHE_KIB, batch_delete, in_range, month_ranges, purge_cache_kib
+from app.retention.reasons import orphans
 from config import Config
 
 START, END = datetime(2025, 1, 1), datetime(2025, 2, 1)
@@ -56,6 +57,34 @@ class BatchDeleteStatementTests(unittest.TestCase):
         sql = self.compiled(pyodbc.dialect(paramstyle='qmark'))
         self.assertIn('response_id IN (SELECT TOP __[POSTCOMPILE_param_1]', sql)
         self.assertNotIn('LIMIT', sql)
+
+
+class DictionaryPruneTests(unittest.TestCase):
+    @parameterized.expand([('sqlite', sqlite.dialect()), ('postgresql', postgresql.dialect()),
+                           ('mssql', pyodbc.dialect(paramstyle='qmark'))])
+    def test_an_entry_goes_only_when_no_response_names_it(self, _name, dialect):
+        """Checked through the partial reason index (the IS NOT NULL lets every engine use
+        it), correlated to the entry being deleted."""
+        from sqlalchemy import delete
+
+        from app.models import ErrorReason
+        sql = ' '.join(str(delete(ErrorReason).where(orphans([-5, 7])).compile(
+            dialect=dialect, compile_kwargs={'literal_binds': True})).split())
+        self.assertRegex(sql, r'^DELETE FROM \S*error_reasons\S* WHERE \S*reason_hash IN '
+                              r'\(-5, 7\) AND NOT \(EXISTS \(SELECT \* FROM \S*responses\S* WHERE '
+                              r'\S*reason_hash IS NOT NULL AND \S*responses\S*\.reason_hash = '
+                              r'\S*error_reasons\S*\.reason_hash\)\)$')
+
+    def test_a_batch_returns_the_reasons_of_its_rows(self):
+        table = RESPONSES.table
+        for dialect, returned in ((sqlite.dialect(), ') RETURNING reason_hash'),
+                                  (postgresql.dialect(), 'RETURNING "ops"."responses".reason_hash'),
+                                  (pyodbc.dialect(paramstyle='qmark'),
+                                   'OUTPUT deleted.reason_hash')):
+            statement = batch_delete(dialect.name, table, in_range(table, START, END), 500)
+            sql = ' '.join(str(statement.returning(table.c.reason_hash).compile(
+                dialect=dialect)).split())
+            self.assertIn(returned, sql)
 
 
 class PurgeCacheTests(unittest.TestCase):
