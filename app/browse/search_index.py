@@ -95,8 +95,9 @@ def reason_in_batch(dialect: str, hashes: list[int]) -> ColumnElement:
     return reason_in(hashes)
 
 
-def limited_count(where, limit: int) -> Select:
-    """How many responses meet ``where``, up to ``limit + 1`` (more than ``limit``)."""
-    limited = (select(literal(1)).select_from(Response.__table__).where(*where)
-               .limit(limit + 1).subquery())
+def limited_count(where, limit: int, source=None) -> Select:
+    """How many responses (or rows of ``source``, a subquery of them) meet ``where``, up to
+    ``limit + 1`` (more than ``limit``)."""
+    limited = (select(literal(1)).select_from(Response.__table__ if source is None else source)
+               .where(*where).limit(limit + 1).subquery())
     return select(func.count()).select_from(limited)

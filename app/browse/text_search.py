@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from flask import g, has_request_context
-from sqlalchemy import Integer, func, literal, or_, select
+from sqlalchemy import Integer, func, or_, select
 
 from ..database import dialect_name, ops_connection, ops_scalar, ops_session_execute
 from ..models import Flow, Response, ResponseDaily
@@ -193,10 +193,7 @@ def bounded_walk(dialect: str, text: str, where: list, cap: int, budget: int):
     walked = (select(Response.error_reason).where(*where)
               .order_by(Response.responded_at.desc(), Response.response_id.desc())
               .limit(budget).subquery())
-    return select(func.count()).select_from(
-        select(literal(1)).select_from(walked)
-        .where(contains(dialect, walked.c.error_reason, text))
-        .limit(cap + 1).subquery())
+    return limited_count([contains(dialect, walked.c.error_reason, text)], cap, source=walked)
 
 
 def _streamed_count(text: str, other_conditions: list, cap: int,

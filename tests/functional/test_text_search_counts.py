@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from app.browse import text_plan, text_search
 from app.extensions import db
-from app.models import Flow
+from app.models import Flow, Response
 from tests.base import FlowdeskTestCase, on_every_backend
 from tests.functional.text_search_data import TextSearchCase
 
@@ -120,9 +120,9 @@ class TextSearchCountTest(TextSearchCase):
 
     def setUp(self):
         super().setUp()
-        rows = db.session.execute(select(text_search.Response.response_id,
-                                         text_search.Response.flow_code,
-                                         text_search.Response.responded_at)).all()
+        rows = db.session.execute(select(Response.response_id,
+                                         Response.flow_code,
+                                         Response.responded_at)).all()
         self.flow_of = {row.response_id: row.flow_code for row in rows}
         self.time_of = {row.response_id: row.responded_at for row in rows}
 
@@ -160,8 +160,8 @@ class TextSearchCountTest(TextSearchCase):
                              {'value': matches, 'capped': False})
 
     def test_a_count_over_a_time_range_walks_its_newest_rows(self):
-        last = db.session.scalar(select(text_search.Response.responded_at).order_by(
-            text_search.Response.responded_at.desc()).limit(1))
+        last = db.session.scalar(select(Response.responded_at).order_by(
+            Response.responded_at.desc()).limit(1))
         since = (last - timedelta(days=200)).strftime('%Y-%m-%dT%H:%M:%SZ')
         matches = len([i for i in self.expected('timeout')
                        if self.time_of[i] >= last - timedelta(days=200)])
