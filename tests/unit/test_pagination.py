@@ -179,6 +179,25 @@ class MssqlCompileTests(FlowdeskTestCase):
         self.assertIn("error_reason LIKE N'%timeout%' ESCAPE '\\'", sql)
         self.assertNotIn('LIMIT', sql)
 
+    def test_dashboard_top_reasons(self):
+        """The hash is grouped as ``reason_hash + 0`` with the 0 written into the statement:
+        SQL Server matches a select-list expression to its GROUP BY only when both are the
+        same text, which two bound parameters would not be."""
+        from sqlalchemy.dialects import mssql
+
+        from app.browse.dashboard import top_reasons_statement
+        statement = top_reasons_statement(BASE, 10)
+        sql = str(statement.compile(dialect=mssql.dialect()))
+        self.assertIn('SELECT TOP __[POSTCOMPILE_param_2] [ops].[responses].reason_hash + 0 AS '
+                      'reason_hash, count(*) AS n', sql)
+        self.assertIn('GROUP BY [ops].[responses].reason_hash + 0 '
+                      'ORDER BY count(*) DESC, [ops].[responses].reason_hash + 0', sql)
+        literal = self.compile(statement)
+        self.assertIn('SELECT TOP 1 responses_1.error_reason', literal)
+        self.assertIn('WHERE responses_1.reason_hash = anon_2.reason_hash AND '
+                      'responses_1.reason_hash IS NOT NULL', literal)
+        self.assertNotIn('LIMIT', literal)
+
     def check_pages(self, base):
         statements = []
         for sort, segments in keyset.ORDERS.items():
