@@ -80,11 +80,11 @@ class TextSearchCountTest(TextSearchCase):
                         mock.patch.object(text_plan, 'index_pays_for_stream',
                                           return_value=through_index), \
                         mock.patch.multiple(text_search, STREAM_BATCH=3, TEXT_COUNT_CAP=25), \
-                        mock.patch.object(text_search, '_batched_count',
-                                          wraps=text_search._batched_count) as batched:
+                        mock.patch.object(text_search, '_entries_joined_count',
+                                          wraps=text_search._entries_joined_count) as joined:
                     answers.append(self.api_count(q=word, **where))
                 if self.dialect() == 'postgresql':
-                    self.assertEqual(batched.call_args.args[-1], through_index)
+                    self.assertEqual(joined.call_args.args[-1], through_index)
             with self.subTest(word=word, **where):
                 self.assertEqual(answers[0], answers[1])
                 expected = len(self.expected(word, **{k: {v} for k, v in where.items()}))
