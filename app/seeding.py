@@ -4,6 +4,7 @@ Refuses to overwrite data an admin loaded unless forced, so that running ``flask
 a UAT server by mistake does not wipe real test data."""
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -58,12 +59,16 @@ class SeedSummary:
 
 def seed_demo(flows: int | None = None, responses: int = 50_000, seed: int = 7,
               until: datetime | None = None, force: bool = False,
-              progress: Callable[[int], None] | None = None, shape: str = DEMO) -> SeedSummary:
+              progress: Callable[[int], None] | None = None, shape: str = DEMO,
+              days: int | None = None) -> SeedSummary:
     """Rows go through the loads' bulk writer (app.loading.writers), so millions of rows
-    take minutes; ``flows`` defaults to the shape's."""
+    take minutes; ``flows`` and ``days`` (the span the responses cover) default to the
+    shape's."""
     started = time.perf_counter()
     until = until or default_until()
     profile = SHAPES[shape]
+    if days is not None:
+        profile = dataclasses.replace(profile, days=days)
     if until > utc_now():
         raise SeedRefused(f'--until {until:%Y-%m-%d %H:%M:%S} is in the future: demo data ends '
                           'at the seeding moment or earlier.')

@@ -17,6 +17,9 @@ updates; scripts/bench_alerts.py).
     # (target ≤ 1.5x); every size is seeded once into its own --instance subfolder (SQLite)
     # or schema pair (PostgreSQL) and reused by later runs; --seed-only just seeds:
     .venv/bin/python scripts/bench_browse.py --shape realistic --rows 20000000 --instance /tmp/bb
+    # the same, against a baseline of 2M over 37 days: as many responses a day as 20M over a
+    # year, so that the ratios show what grows with the table rather than with a day's rows
+    .venv/bin/python scripts/bench_browse.py --shape realistic --rows 20000000 --baseline-days 37
     BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1/flowdesk_bench_app \\
     BENCH_OPS_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1/flowdesk_bench_ops \\
         .venv/bin/python scripts/bench_browse.py --backend postgresql
@@ -72,7 +75,8 @@ def build_app(backend: str, instance: Path, data_set: str = ''):
     return create_app('testing', environ=environ)
 
 
-def prepare_data(app, responses: int, reseed: bool, shape: str = 'demo') -> None:
+def prepare_data(app, responses: int, reseed: bool, shape: str = 'demo',
+                 days: int | None = None) -> None:
     from flask_migrate import upgrade
     from sqlalchemy import func, select
 
@@ -87,7 +91,7 @@ def prepare_data(app, responses: int, reseed: bool, shape: str = 'demo') -> None
             print(f'  reusing {have:,} responses already there')
             return
         started = time.perf_counter()
-        summary = seed_demo(responses=responses, force=True, shape=shape)
+        summary = seed_demo(responses=responses, force=True, shape=shape, days=days)
         print(f'  seeded {summary.responses:,} responses in {time.perf_counter() - started:.0f} s '
               f'({shape} shape: generator + bulk inserts + daily summary + reason dictionary)')
         settle(db.engines['ops'])
@@ -198,8 +202,13 @@ def reference_read(app, minimum_day) -> tuple[int, float]:
             raw.close()
 
 
-def data_set_name(rows: int, shape: str) -> str:
-    return f'{rows}_{shape}'
+def data_set_name(rows: int, shape: str, days: int | None = None) -> str:
+    return f'{rows}_{shape}' + (f'_{days}d' if days else '')
+
+
+def span_of(rows: int, args) -> int | None:
+    """The days a data set spans: the shape's, but ``--baseline-days`` for the baseline."""
+    return args.baseline_days if rows == args.baseline else None
 
 
 def run(backend: str, args) -> bool:
@@ -209,7 +218,9 @@ def run(backend: str, args) -> bool:
     sizes = [args.baseline, args.responses] if args.baseline else [args.responses]
     ok, measured = True, {}
     for rows in sizes:
-        print(f'\n--- {backend}, {rows:,} {args.shape} responses ---')
+        days = span_of(rows, args)
+        print(f'\n--- {backend}, {rows:,} {args.shape} responses'
+              f'{f" over {days} days" if days else ""} ---')
         passed, measured[rows] = run_data_set(backend, rows, args)
         ok &= passed
     if args.baseline and not args.seed_only:
@@ -219,7 +230,8 @@ def run(backend: str, args) -> bool:
 
 def print_ratios(baseline: dict, largest: dict, args) -> bool:
     ok = True
-    print(f'\n  p95 at {args.responses:,} / p95 at {args.baseline:,} '
+    span = f' over {args.baseline_days} days' if args.baseline_days else ''
+    print(f'\n  p95 at {args.responses:,} / p95 at {args.baseline:,}{span} '
           f'(target ≤ {GROWTH_TARGET:.1f}x)')
     print(f'  {"page type":<14} {"small":>8} {"large":>8} {"ratio":>6}')
     for kind, (_, small_p95, _) in baseline.items():
@@ -236,7 +248,7 @@ def data_set_instance(backend: str, rows: int, args) -> tuple[Path, Path | None]
     """(instance folder, temporary folder to remove or None). With ``--instance`` each data
     set keeps its own SQLite subfolder, so it is seeded once and reused by later runs."""
     if backend == 'sqlite' and args.instance:
-        instance = Path(args.instance) / data_set_name(rows, args.shape)
+        instance = Path(args.instance) / data_set_name(rows, args.shape, span_of(rows, args))
         instance.mkdir(parents=True, exist_ok=True)
         return instance, None
     temporary = Path(tempfile.mkdtemp(prefix='flowdesk-bench-browse-'))
@@ -248,8 +260,9 @@ def run_data_set(backend: str, rows: int, args) -> tuple[bool, dict]:
     target)})."""
     instance, temporary = data_set_instance(backend, rows, args)
     try:
-        app = build_app(backend, instance, data_set_name(rows, args.shape))
-        prepare_data(app, rows, args.reseed, args.shape)
+        days = span_of(rows, args)
+        app = build_app(backend, instance, data_set_name(rows, args.shape, days))
+        prepare_data(app, rows, args.reseed, args.shape, days)
         if args.seed_only:
             return True, {}
         cases = page_cases(app)
@@ -318,6 +331,10 @@ def main() -> int:
     parser.add_argument('--baseline', type=int, default=None,
                         help='also measure this many responses first and print the ratio of '
                              'each p95 to it (default 2,000,000 when --responses is larger)')
+    parser.add_argument('--baseline-days', type=int, default=None,
+                        help='the baseline spans this many days instead of the shape\'s: 37 '
+                             'gives 2M realistic responses the responses per day of 20M over '
+                             'a year, so the ratios show growth with the table alone')
     parser.add_argument('--seed-only', action='store_true',
                         help='seed (or check) the data sets and measure nothing')
     parser.add_argument('--requests', type=int, default=60,

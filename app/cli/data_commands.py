@@ -36,14 +36,17 @@ def init_db_command(drop: bool) -> None:
 @click.option('--shape', type=click.Choice(sorted(SHAPES)), default=DEMO, show_default=True,
               help='demo: 40 flows over 60 days, few distinct error reasons; realistic: 500 '
                    'flows over a year, 20 % WARN/ERROR, reasons carrying ids, paths and times.')
+@click.option('--days', default=None, type=click.IntRange(1, 3650),
+              help='How many days the responses span, ending at --until (default: the '
+                   'shape\'s, 60 or 365).')
 @click.option('--seed', default=7, show_default=True, help='Random seed (same seed, same data).')
 @click.option('--until', type=click.DateTime(), default=None,
               help='Newest response time, UTC (default: now; a future time is refused).')
 @click.option('--force', is_flag=True,
               help='Replace flows and responses even when they hold data loaded by admins.')
 @with_appcontext
-def seed_demo_command(responses: int, flows: int | None, shape: str, seed: int,
-                      until: datetime | None, force: bool) -> None:
+def seed_demo_command(responses: int, flows: int | None, shape: str, days: int | None,
+                      seed: int, until: datetime | None, force: bool) -> None:
     """Fill the ops database with demo flows and responses (replaces any earlier demo data)."""
     if current_app.config['NAME'] == 'production':
         raise click.ClickException('seed-demo never runs against production.')
@@ -51,7 +54,7 @@ def seed_demo_command(responses: int, flows: int | None, shape: str, seed: int,
         with click.progressbar(length=responses, label='Writing demo responses',
                                show_pos=True) as bar:
             summary = seed_demo(flows=flows, responses=responses, seed=seed, until=until,
-                                force=force, progress=bar.update, shape=shape)
+                                force=force, progress=bar.update, shape=shape, days=days)
     except SeedRefused as refusal:
         raise click.ClickException(str(refusal)) from None
     click.echo(f'Seeded {summary.flows:,} flows and {summary.responses:,} responses '

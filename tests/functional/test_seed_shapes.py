@@ -69,6 +69,23 @@ class SeedRealisticShapeTests(FlowdeskTestCase):
                          distinct)
         self.assertEqual(db.session.scalar(select(func.sum(ResponseDaily.responses))), 6000)
 
+    def test_days_sets_the_span_of_the_responses(self):
+        output = self.seed('--shape', 'realistic', '--responses', '3000', '--days', '30')
+        self.assertIn(f'from {UNTIL - timedelta(days=30):%Y-%m-%d %H:%M} to', output)
+        first, last = db.session.execute(
+            select(func.min(Response.responded_at), func.max(Response.responded_at))).one()
+        self.assertGreaterEqual(first, UNTIL - timedelta(days=30))
+        self.assertLess(first, UNTIL - timedelta(days=29))
+        self.assertLessEqual(last, UNTIL)
+        self.assertEqual(db.session.scalar(select(func.count(func.distinct(
+            ResponseDaily.day)))), 31)
+
+    def test_days_out_of_range_is_refused_before_anything_changes(self):
+        result = self.app.test_cli_runner().invoke(args=['seed-demo', '--days', '0'])
+        self.assertNotEqual(result.exit_code, 0)
+        self.assertIn("Invalid value for '--days'", result.output)
+        self.assertEqual(db.session.scalar(select(func.count()).select_from(Response)), 0)
+
     def test_demo_shape_is_the_default(self):
         self.assertIn('Seeded 40 flows and 500 responses', self.seed('--responses', '500'))
         first = db.session.scalar(select(func.min(Response.responded_at)))
