@@ -66,14 +66,15 @@ class ReasonDictionary:
 
     def add(self, reasons: Iterable[str | None]) -> int:
         """Make sure each reason has its dictionary entry; returns how many were new."""
-        fresh: dict[int, str] = {}
+        return self.add_hashed((reason_hash(reason), reason) for reason in reasons
+                               if reason is not None)
+
+    def add_hashed(self, entries: Iterable[tuple[int | None, str | None]]) -> int:
+        """``add`` for (hash, reason) pairs whose hash is already known (a load's rows carry
+        it), so a million-row load does not hash its reasons twice; (None, None) is skipped."""
         known = self.known
-        for reason in reasons:
-            if reason is None:
-                continue
-            hashed = reason_hash(reason)
-            if hashed not in known and hashed not in fresh:
-                fresh[hashed] = reason
+        fresh = {hashed: reason for hashed, reason in entries
+                 if hashed is not None and hashed not in known}
         if not fresh:
             return 0
         if self.bulk_sql is not None:

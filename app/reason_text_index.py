@@ -83,6 +83,12 @@ ADD_TRIGGER = ('CREATE TRIGGER IF NOT EXISTS error_reason_words_add AFTER INSERT
 HASH_SIZE_SQL = ("INSERT INTO error_reason_words (error_reason_words, rank) "
                  "VALUES ('hashsize', 16777216)")
 
+#: FTS5 merges its segments once this many have piled up at a level (default 4; 16 is where it
+#: merges anyway): a 1M-row load's new reasons indexed 1.7 s instead of 3.1 s of CPU, with 9
+#: segments instead of 7 and searches as fast. A setting of the table, stored with it.
+AUTOMERGE_SQL = ("INSERT INTO error_reason_words (error_reason_words, rank) "
+                 "VALUES ('automerge', 16)")
+
 
 def sqlite_ddl(fill: bool = True) -> list[str]:
     """The FTS5 table, its triggers and (``fill``) the entries already in the dictionary."""
@@ -118,6 +124,7 @@ def defer_words(connection: Connection) -> int | None:
 def catch_up_words(connection: Connection, mark: int) -> None:
     """Index the entries added since ``mark`` (new rows get higher rowids), sorted by hash so
     FTS5 writes them as few runs, and put the trigger back; inside the writer's transaction."""
+    connection.exec_driver_sql(AUTOMERGE_SQL)
     connection.exec_driver_sql(
         'INSERT INTO error_reason_words (rowid, error_reason) SELECT reason_hash, '
         'lower(error_reason) FROM error_reasons WHERE rowid > ? ORDER BY reason_hash', (mark,))

@@ -6,9 +6,12 @@ was found and it is not a dry run."""
 from __future__ import annotations
 
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from datetime import time as dt_time
+from itertools import repeat
+from operator import itemgetter
 
 from flask import current_app
 from sqlalchemy import select, update
@@ -20,7 +23,6 @@ from ..database import engine_for
 from ..datasets import DATASETS, DatasetSpec, ParseContext
 from ..models import BATCH_FAILED, BATCH_SUCCEEDED, BATCH_VALIDATED, LoadBatch
 from ..models.load_models import CHANGE_UPDATED
-from ..summary import refresh_after_write
 from .batches import finish_values, record_outcome
 from .outcomes import Counts, LoadOutcome, LoadRequest, Progress
 from .parse_process import (
@@ -117,7 +119,7 @@ class Loader:
             return False
         self.writer.finish_writes()
         if self.spec.time_column:
-            refresh_after_write(connection, self.days)
+            self.writer.refresh_summaries(self.days)
         self.writer.drop_keep_table()
         connection.execute(update(LoadBatch).where(LoadBatch.id == self.batch_id).values(
             **finish_values(BATCH_SUCCEEDED, self.counts, self.problems,
@@ -237,7 +239,7 @@ class Loader:
         call for a row whose one reference exists. ``complete``: the rows arrive with the
         batch id and the derived columns (the second process filled them)."""
         size = max(source.size, 1)
-        batch_id, derived = self.batch_id, self.derived
+        finish = (lambda rows: rows) if complete else self.completed
         index, known = references[0][:2] if len(references) == 1 else (0, None)
         lines, chunk = [], []
         read = 0
@@ -249,22 +251,25 @@ class Loader:
                                                       or values[index] not in known)
                                       and not self.references_exist(line, values, references)):
                     continue
-                if not complete:
-                    values.append(batch_id)
-                    for source_index, compute in derived:
-                        values.append(compute(values[source_index]))
                 lines.append(line)
                 chunk.append(values)
                 if len(chunk) >= CHUNK_ROWS:
                     self.counts.read += read
                     read = 0
-                    self.write_chunk(lines, chunk)
+                    self.write_chunk(lines, finish(chunk))
                     lines, chunk = [], []
                     if self.progress:
                         self.progress(source.bytes_read(), size)
         finally:
             self.counts.read += read
-        self.write_chunk(lines, chunk)
+        self.write_chunk(lines, finish(chunk))
+
+    def completed(self, chunk: list[list]) -> list[list]:
+        """The rows with the batch id and derived columns appended, in C (``map``), not per row."""
+        columns = [repeat(self.batch_id), *(map(compute, map(itemgetter(index), chunk))
+                                             for index, compute in self.derived)]
+        deque(map(list.extend, chunk, zip(*columns, strict=False)), maxlen=0)  # runs the extends
+        return chunk
 
     def reference_checks(self, connection: Connection):
         """(column index, keys that exist, column name, what it names) per reference."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import sqlite3
 import tempfile
+from collections import Counter
 from pathlib import Path
 from unittest import mock
 
@@ -18,8 +19,8 @@ from parameterized import parameterized
 from sqlalchemy import select
 
 from app.extensions import db
-from app.loading import LoadRequest, loader, run_load, writers
-from app.models import Response, ResponseDaily
+from app.loading import LoadRequest, loader, run_load, sqlite_writer, writers
+from app.models import Response, ResponseDaily, ResponseDayTotal, ResponseHourly
 from tests.base import ADMIN, ASSETS, FlowdeskTestCase
 from tests.integrity import data_checksums
 
@@ -28,20 +29,49 @@ HEADER = ['response_id', 'flow_code', 'responded_at', 'status', 'result_code', '
 
 
 def write_responses(folder: Path, name: str, first_id: int, count: int,
-                    bad_line: int | None = None) -> Path:
-    """``count`` valid responses from ``first_id``; ``bad_line`` (file line) gets a bad status."""
+                    bad_line: int | None = None, shift: int = 0) -> Path:
+    """``count`` valid responses from ``first_id``; ``bad_line`` (file line) gets a bad status;
+    ``shift`` moves their days and statuses (a different file of the same keys)."""
     path = folder / name
     with open(path, 'w', encoding='utf-8', newline='') as handle:
         out = csv.writer(handle)
         out.writerow(HEADER)
         for offset in range(count):
             line = offset + 2
-            status = 'NOPE' if line == bad_line else ('ERROR' if offset % 3 == 0 else 'OK')
+            status = 'NOPE' if line == bad_line else ('ERROR' if (offset + shift) % 3 == 0
+                                                      else 'OK')
             reason = f'Timeout after {offset % 5} retries' if status == 'ERROR' else ''
-            out.writerow([first_id + offset, 'ORD-SAP-CRM', f'2026-03-{1 + offset % 20:02d} '
-                          f'10:{offset % 60:02d}:00', status, 500 if status == 'ERROR' else 200,
-                          offset * 7, reason, offset * 100])
+            out.writerow([first_id + offset, 'ORD-SAP-CRM', f'2026-03-{1 + (offset + shift) % 20:02d} '
+                          f'1{shift}:{offset % 60:02d}:00', status, 500 if status == 'ERROR' else 200,
+                          offset * 7 if offset % 4 else '', reason, offset * 100])
     return path
+
+
+def stored_summaries() -> tuple[dict, dict, dict]:
+    """The daily summary, the day totals and the hours, as stored (on a fresh connection)."""
+    with db.engines['ops'].connect() as connection:
+        daily = {(row.day, row.flow_code, row.status): (row.responses, row.duration_ms_sum)
+                 for row in connection.execute(select(ResponseDaily))}
+        totals = {(row.day, row.status): (row.responses, row.duration_ms_sum)
+                  for row in connection.execute(select(ResponseDayTotal))}
+        hours = {(row.day, row.hour, row.status): row.responses
+                 for row in connection.execute(select(ResponseHourly))}
+    return daily, totals, hours
+
+
+def recounted_summaries() -> tuple[dict, dict, dict]:
+    """The same three, counted from the rows in Python (a sum of no durations is None)."""
+    with db.engines['ops'].connect() as connection:
+        rows = connection.execute(select(Response.responded_at, Response.flow_code,
+                                         Response.status, Response.duration_ms)).all()
+    daily, totals = {}, {}
+    for moment, flow, status, duration in rows:
+        for summary, key in ((daily, (moment.date(), flow, status)),
+                             (totals, (moment.date(), status))):
+            count, total = summary.get(key, (0, None))
+            summary[key] = (count + 1, total if duration is None else (total or 0) + duration)
+    hours = Counter((moment.date(), moment.hour, status) for moment, _flow, status, _ in rows)
+    return daily, totals, dict(hours)
 
 
 class IndexDeferralTest(FlowdeskTestCase):
@@ -51,7 +81,7 @@ class IndexDeferralTest(FlowdeskTestCase):
         flows = run_load(LoadRequest('flows', 'append', ASSETS / 'loads' / 'flows_good.csv',
                                      'flows_good.csv', ADMIN))
         self.assertTrue(flows.ok, flows.message)
-        for patcher in (mock.patch.object(writers, 'DEFER_INDEXES_MIN_ROWS', 20),
+        for patcher in (mock.patch.object(sqlite_writer, 'DEFER_INDEXES_MIN_ROWS', 20),
                         mock.patch.object(loader, 'CHUNK_ROWS', 10)):
             patcher.start()
             self.addCleanup(patcher.stop)
@@ -149,6 +179,30 @@ class IndexDeferralTest(FlowdeskTestCase):
         self.assertTrue(outcome.ok, outcome.message)
         self.assertEqual(self.defer_calls, [20])
         self.assertEqual(self.count(), 65)
+
+    def test_summaries_equal_a_recount_after_large_inserts_updates_and_replaces(self):
+        """Large loads also rebuild the daily summary's indexes after writing it: the three
+        summaries must equal a recount from the rows after each kind of load, and the
+        summary's indexes must be back."""
+        summary_indexes = self.summary_indexes()
+        self.assertEqual(len(summary_indexes), len(ResponseDaily.__table__.indexes))
+        loads = [('first.csv', 1, 60, 'append'), ('second.csv', 1000, 40, 'append'),
+                 ('changed.csv', 31, 60, 'upsert'), ('kept.csv', 1010, 90, 'replace')]
+        for name, first_id, count, mode in loads:
+            self.defer_calls.clear()
+            path = write_responses(self.folder, name, first_id, count, shift=first_id % 7)
+            outcome = self.load(path, mode=mode)
+            self.assertTrue(outcome.ok, outcome.message)
+            self.assertTrue(self.defer_calls, name)  # a large load each time
+            self.assertEqual(stored_summaries(), recounted_summaries(), name)
+            self.assertEqual(self.summary_indexes(), summary_indexes, name)
+        self.assertEqual(self.count(), 90)
+
+    def summary_indexes(self) -> dict[str, str]:
+        with sqlite3.connect(self.ops_file()) as reader:
+            return dict(reader.execute(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND "
+                "tbl_name = 'response_daily' AND sql IS NOT NULL").fetchall())
 
     def test_a_small_load_into_a_large_table_keeps_its_indexes_live(self):
         self.assertTrue(self.load(write_responses(self.folder, 'base.csv', 1, 200)).ok)
