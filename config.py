@@ -164,6 +164,13 @@ def engine_options(url, schema_key: str, schema: str | None) -> dict:
         # One writer at a time; readers wait for it instead of failing at once.
         options['connect_args'] = {'timeout': 30}
         options.pop('pool_pre_ping')
+    if backend == 'postgresql':
+        # A sequential scan of a large table starts where another one is reading
+        # (synchronize_seqscans): the first matches of a text search, and so its sample, its
+        # plan and its count, would change from one request to the next. Off, they are the same.
+        given = url_obj.query.get('options', '')
+        options['connect_args'] = {
+            'options': f'{given} -c synchronize_seqscans=off'.strip()}
     return options
 
 

@@ -13,6 +13,7 @@ from config import (
     TestingConfig,
     UATConfig,
     config,
+    engine_options,
     env_flag,
     mssql_url,
     odbc_connect_parts,
@@ -295,3 +296,21 @@ class YesNoWordTests(unittest.TestCase):
             env_flag({'FLAG': word}, 'FLAG')
         with self.assertRaisesRegex(ValueError, 'must be true/false'):
             boolean(True)(None)(word)
+
+
+class EngineOptionTests(unittest.TestCase):
+    def test_postgresql_scans_start_at_the_table_start(self):
+        """Text search reads the first matching dictionary entries and rows of a scan: with
+        synchronized scans they would depend on what another request was reading."""
+        options = engine_options('postgresql+psycopg://u@db/flowdesk_ops', 'ops', 'ops')
+        self.assertEqual(options['connect_args'], {'options': '-c synchronize_seqscans=off'})
+        given = engine_options('postgresql+psycopg://u@db/ops?options=-c%20work_mem%3D64MB',
+                               'ops', None)
+        self.assertEqual(given['connect_args'],
+                         {'options': '-c work_mem=64MB -c synchronize_seqscans=off'})
+
+    def test_other_engines_keep_their_own_connection_settings(self):
+        self.assertEqual(engine_options('sqlite:///x.db', 'ops', None)['connect_args'],
+                         {'timeout': 30})
+        self.assertNotIn('connect_args', engine_options(
+            'mssql+pyodbc://@sql01/Flowdesk?driver=ODBC+Driver+18+for+SQL+Server', 'ops', 'ops'))
