@@ -95,9 +95,12 @@ def reason_in_batch(dialect: str, hashes: list[int]) -> ColumnElement:
     return reason_in(hashes)
 
 
-def limited_count(where, limit: int, source=None) -> Select:
+def limited_count(where, limit: int, source=None, newest_first: bool = False) -> Select:
     """How many responses (or rows of ``source``, a subquery of them) meet ``where``, up to
-    ``limit + 1`` (more than ``limit``)."""
+    ``limit + 1`` (more than ``limit``); ``newest_first``: reading the responses in time order
+    from the newest, which the engine does through a time-ordered index."""
     limited = (select(literal(1)).select_from(Response.__table__ if source is None else source)
-               .where(*where).limit(limit + 1).subquery())
-    return select(func.count()).select_from(limited)
+               .where(*where))
+    if newest_first:
+        limited = limited.order_by(Response.responded_at.desc(), Response.response_id.desc())
+    return select(func.count()).select_from(limited.limit(limit + 1).subquery())

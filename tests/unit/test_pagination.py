@@ -167,6 +167,18 @@ class MssqlCompileTests(FlowdeskTestCase):
         self.assertIn('reason_hash IS NOT NULL AND [ops].[responses].reason_hash IN (-250, ', batch)
         self.assertNotIn('LIMIT', batch)
 
+    def test_a_walking_count_reads_the_newest_rows_first(self):
+        """A count that walks (tests each row's reason) names the time order, so the engine
+        reads a time range from its newest rows instead of scanning from the oldest."""
+        from app.browse.search_index import limited_count, row_contains
+        from app.models import Response
+        where = [Response.responded_at >= BASE, row_contains('mssql', 'timeout')]
+        sql = self.compile(limited_count(where, 1000, newest_first=True))
+        self.assertIn('SELECT TOP 1001 1', sql)
+        self.assertIn('ORDER BY [ops].[responses].responded_at DESC, '
+                      '[ops].[responses].response_id DESC', sql)
+        self.assertNotIn('ORDER BY', self.compile(limited_count(where, 1000)))
+
     def test_bounded_walk_count(self):
         from app.browse.text_search import bounded_walk
         from app.models import Response
