@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from unittest import mock
+from zoneinfo import ZoneInfo
 
 from parameterized import parameterized
 from sqlalchemy import select
@@ -90,6 +91,38 @@ class TextSearchCountTest(TextSearchCase):
                 expected = len(self.expected(word, **{k: {v} for k, v in where.items()}))
                 self.assertEqual(answers[0], {'value': min(expected, 25),
                                               'capped': expected > 25})
+
+    def test_the_matching_rows_a_sample_stands_for(self):
+        """PostgreSQL's sample is the oldest matching entries, not a random one (often the bare
+        messages that repeat), so the rows a word's entries name come from the average entry:
+        the WARN and ERROR responses over the dictionary's entries; the sample still gives
+        the share of them the other filters keep. SQLite's sample is random (hash order) and
+        scales as it is. Either way the count is the same."""
+        from werkzeug.datastructures import MultiDict
+
+        from app.browse.filters import parse_response_filter
+        from app.browse.search_index import reason_in
+        from app.clock import utc_now
+        figures = {'dictionary_entries': lambda: 400,
+                   'rows_per_status': lambda: {'OK': 1_000, 'WARN': 100, 'ERROR': 500}}
+        args = MultiDict([('q', 'correlation id'), ('status', 'ERROR')])
+        with mock.patch.multiple(text_plan, SAMPLE=2, **figures), \
+                self.app.test_request_context('/responses'):
+            flt = parse_response_filter(args, now=utc_now(), zone=ZoneInfo('UTC')).filter
+            found = text_search.matches_for(flt)
+            sample, entries = text_plan.sample_hashes('correlation id', text_search.memo)
+            rows = text_plan._count([reason_in(sample)])
+            kept = text_plan._count([reason_in(sample), Response.status == 'ERROR'])
+        self.assertIsNotNone(entries)
+        self.assertEqual(found.entries, entries)
+        expected_rows = entries * 600 / 400 if self.dialect() == 'postgresql' \
+            else rows * entries / 2
+        self.assertAlmostEqual(found.rows, expected_rows)
+        self.assertAlmostEqual(found.filtered, expected_rows * kept / rows)
+        with mock.patch.multiple(text_plan, **figures):
+            self.assertEqual(self.api_count(q='correlation id', status='ERROR')['value'],
+                             min(text_search.TEXT_COUNT_CAP,
+                                 len(self.expected('correlation id', status={'ERROR'}))))
 
     def test_count_past_its_budget_says_at_least(self):
         matches = len(self.expected('correlation id'))
