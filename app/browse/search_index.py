@@ -19,19 +19,7 @@ dictionary entry (through the text index, which answers exactly what ``LIKE`` do
 """
 from __future__ import annotations
 
-from sqlalchemy import (
-    BigInteger,
-    and_,
-    any_,
-    bindparam,
-    column,
-    func,
-    literal,
-    literal_column,
-    select,
-    table,
-)
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import BigInteger, and_, column, func, literal, literal_column, select, table
 from sqlalchemy.sql import ColumnElement, Select
 
 from ..models import ErrorReason, Response
@@ -84,15 +72,6 @@ def reason_in(hashes) -> ColumnElement:
     """The lookup's condition: the response names one of ``hashes`` (a list or a select).
     The explicit IS NOT NULL lets every engine use the partial (filtered) reason index."""
     return and_(Response.reason_hash.is_not(None), Response.reason_hash.in_(hashes))
-
-
-def reason_in_batch(dialect: str, hashes: list[int]) -> ColumnElement:
-    """``reason_in`` for hundreds of hashes: one array parameter on PostgreSQL (building and
-    binding hundreds of parameters costs more than the query), an IN list elsewhere."""
-    if dialect == 'postgresql':
-        array = bindparam('hashes', hashes, type_=ARRAY(BigInteger()))
-        return and_(Response.reason_hash.is_not(None), Response.reason_hash == any_(array))
-    return reason_in(hashes)
 
 
 def limited_count(where, limit: int, source=None, newest_first: bool = False) -> Select:

@@ -20,7 +20,6 @@ from .search_index import (
     escape_like,
     limited_count,
     reason_in,
-    reason_in_batch,
     row_contains,
 )
 
@@ -259,14 +258,13 @@ def _entries_joined_count(text: str, other_conditions: list, cap: int,
     # statement: the way not chosen, and every join but the nested loop over the index.
     settings = ['enable_seqscan' if through_index else 'enable_bitmapscan',
                 'enable_hashjoin', 'enable_mergejoin']
+    # If the statement fails, the transaction it aborts takes the settings with it.
     connection = ops_connection()
     for setting in settings:
         connection.exec_driver_sql(f'SET LOCAL {setting} = off')
-    try:
-        found, entries_seen = connection.execute(statement).one()
-    finally:
-        for setting in settings:
-            connection.exec_driver_sql(f'SET LOCAL {setting} TO DEFAULT')
+    found, entries_seen = connection.execute(statement).one()
+    for setting in settings:
+        connection.exec_driver_sql(f'SET LOCAL {setting} TO DEFAULT')
     if found > cap:
         return found, False
     return found, entries_seen < COUNT_BUDGET
@@ -276,15 +274,13 @@ def _batched_count(text: str, other_conditions: list, cap: int) -> tuple[int, bo
     """SQL Server: at most the budget of entries read first (one open result per connection),
     then each batch's rows counted through the reason index, from the index alone when the
     other filters are flows and statuses (it carries them, migration 0015_reason_filters)."""
-    connection = ops_connection()
-    dialect = connection.dialect.name
-    hashes = [row[0] for row in connection.execute(_all_matches(text).limit(COUNT_BUDGET + 1))]
+    hashes = [row[0] for row in ops_session_execute(_all_matches(text).limit(COUNT_BUDGET + 1))]
     counted = seen = 0
     for start in range(0, len(hashes), STREAM_BATCH):
         batch = hashes[start:start + STREAM_BATCH]
         seen += len(batch)
         counted += int(ops_scalar(limited_count(
-            [reason_in_batch(dialect, batch), *other_conditions], cap - counted)))
+            [reason_in(batch), *other_conditions], cap - counted)))
         if counted > cap or seen >= COUNT_BUDGET:
             return counted, False
     return counted, True
