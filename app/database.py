@@ -4,7 +4,7 @@ liveness probe for each bind."""
 from __future__ import annotations
 
 from flask import current_app
-from sqlalchemy import event, text
+from sqlalchemy import Integer, event, literal_column, text
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.sql.elements import quoted_name
 
@@ -90,3 +90,13 @@ def ping(bind_key: str | None) -> tuple[bool, str | None]:
         return True, None
     except Exception as exc:  # any driver error means "not answering"
         return False, f'{type(exc).__name__}: {str(exc).splitlines()[0][:200]}'
+
+
+def unindexed(column):
+    """The column in a form no index serves (same values; NULL stays NULL): the engine then
+    reads rows through another index, or sorts or groups them itself. The 0 or '' is written
+    into the statement, not bound, so that the same form in a GROUP BY and its select list is
+    the same expression to SQL Server (two bound parameters would not be)."""
+    if isinstance(column.type, Integer):
+        return column + literal_column('0')
+    return column.concat(literal_column("''"))

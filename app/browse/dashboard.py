@@ -14,9 +14,8 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
-from ..database import dialect_name, ops_session_execute
+from ..database import dialect_name, ops_session_execute, unindexed
 from ..models import Flow, Response, ResponseDaily, ResponseHourly
-from .text_search import unindexed
 
 FAILING_WINDOW = timedelta(hours=3)
 FAILING_MIN_RESPONSES = 3

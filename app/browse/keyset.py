@@ -25,6 +25,7 @@ from datetime import datetime
 from sqlalchemy import and_, or_
 from sqlalchemy.sql import ColumnElement, Select
 
+from ..database import unindexed
 from ..models import Response
 from ..params import INT32_MAX, INT64_MAX, is_whole_number
 
@@ -115,13 +116,13 @@ def _key(segment: Segment, sorted_here: bool):
     """The segment's key as the query names it. ``sorted_here``: ``key + 0``, the same values,
     which no index can supply, so the engine reads the rows through the filters' own indexes
     and sorts them (the right plan when few rows match; see ``responses.duration_plan``)."""
-    return segment.key + 0 if sorted_here and segment.key is not None else segment.key
+    return unindexed(segment.key) if sorted_here and segment.key is not None else segment.key
 
 
 def _id(sorted_here: bool):
     """The response id, likewise hidden when ``sorted_here``: otherwise an engine may walk the
     primary key in id order (the rows without a duration) testing the filters on every row."""
-    return _ID + 0 if sorted_here else _ID
+    return unindexed(_ID) if sorted_here else _ID
 
 
 def _after(segment: Segment, value, response_id: int, reverse: bool,
@@ -194,7 +195,7 @@ def _segment_where(segment: Segment, sorted_here: bool) -> ColumnElement:
     """The segment's rows (duration or none); on the hidden key when ``sorted_here``."""
     if not sorted_here or segment.where is None:
         return segment.where
-    hidden = _DURATION + 0
+    hidden = unindexed(_DURATION)
     return hidden.is_not(None) if segment.key is not None else hidden.is_(None)
 
 

@@ -7,9 +7,15 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from flask import g, has_request_context
-from sqlalchemy import Integer, case, func, literal, literal_column, or_, select
+from sqlalchemy import case, func, literal, or_, select
 
-from ..database import dialect_name, ops_connection, ops_scalar, ops_session_execute
+from ..database import (
+    dialect_name,
+    ops_connection,
+    ops_scalar,
+    ops_session_execute,
+    unindexed,
+)
 from ..models import Flow, Response, ResponseDaily
 from ..reason_text_index import has_text_index
 from . import text_plan
@@ -116,15 +122,6 @@ def _all_matches(text: str):
                               has_text_index(ops_connection())).order_by(None)
 
 
-def unindexed(column):
-    """The column in a form no index serves (same values; NULL stays NULL). The 0 or '' is
-    written into the statement, not bound, so that the same form in a GROUP BY and its select
-    list is the same expression to SQL Server (two bound parameters would not be)."""
-    if isinstance(column.type, Integer):
-        return column + literal_column('0')
-    return column.concat(literal_column("''"))
-
-
 def _plain(flt: ResponseFilter):
     """Beside an exact id the id indexes drive the query (app/browse/trace.py), so the other
     columns are written so that no index serves them; otherwise they are left as they are."""
@@ -218,16 +215,22 @@ def _streamed_count(text: str, other_conditions: list, cap: int,
     return _batched_count(text, other_conditions, cap)
 
 
+def _rows_named(entries, other_conditions: list, cap: int):
+    """The first ``cap + 1`` responses meeting ``other_conditions`` that name one of
+    ``entries`` (a subquery or CTE of hashes), read entry by entry through the reason index."""
+    joined = Response.__table__.join(entries, Response.reason_hash == entries.c.reason_hash)
+    return (select(literal(1)).select_from(joined)
+            .where(Response.reason_hash.is_not(None), *other_conditions)
+            .limit(cap + 1).subquery())
+
+
 def _joined_count(text: str, other_conditions: list, cap: int) -> tuple[int, bool]:
     """SQLite: one statement joining the entries (in hash order, from the text index) to the
     reason index, which stops at ``cap + 1``."""
     matched = dictionary_matches(dialect_name(), text, has_text_index(ops_connection()))
     entries = matched.limit(COUNT_BUDGET).subquery()
-    joined = Response.__table__.join(entries, Response.reason_hash == entries.c.reason_hash)
     counted = int(ops_scalar(select(func.count()).select_from(
-        select(Response.response_id).select_from(joined)
-        .where(Response.reason_hash.is_not(None), *other_conditions)
-        .limit(cap + 1).subquery())))
+        _rows_named(entries, other_conditions, cap))))
     if counted > cap:
         return counted, False
     seen = int(ops_scalar(select(func.count()).select_from(
@@ -246,11 +249,8 @@ def _entries_joined_count(text: str, other_conditions: list, cap: int,
     1,000 matches of a common word, against 80 ms for the same entries read 500 at a time
     through a cursor and counted batch by batch."""
     entries = _all_matches(text).limit(COUNT_BUDGET).cte('matched_entries')
-    joined = Response.__table__.join(entries, Response.reason_hash == entries.c.reason_hash)
-    rows = (select(literal(1)).select_from(joined)
-            .where(Response.reason_hash.is_not(None), *other_conditions)
-            .limit(cap + 1).subquery())
-    counted = select(func.count().label('found')).select_from(rows).subquery()
+    counted = (select(func.count().label('found'))
+               .select_from(_rows_named(entries, other_conditions, cap)).subquery())
     seen = select(func.count()).select_from(entries).scalar_subquery()
     statement = select(counted.c.found, case((counted.c.found > cap, None), else_=seen))
     # The planner takes ILIKE for cheap: it would read the dictionary in storage order for
